@@ -1,0 +1,87 @@
+# nvmf_tgt: one build for the library objects, the target, tests and benchmarks.
+# `make help` lists the targets.
+
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+OPT     ?= -O2
+
+PKGS    := libdpdk libibverbs librdmacm jansson uuid cunit
+DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
+# DPDK's EAL linked statically: the shared one loads every driver plugin
+# Debian ships at each start (+50-100 ms, +19 MB).
+DPDK_LIBDIR := $(shell pkg-config --variable=libdir libdpdk 2>/dev/null)
+DPDK_LIBS := -Wl,--whole-archive $(addprefix $(DPDK_LIBDIR)/,librte_eal.a \
+	librte_kvargs.a librte_telemetry.a) -Wl,--no-whole-archive -lnuma -lbsd
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -g -MMD -MP -I. \
+	$(DPDK_CFLAGS)
+LDLIBS  += $(DPDK_LIBS) -libverbs -lrdmacm -laio -luuid -ljansson -lpthread -ldl -lm
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+MEMMAP_SRC := memmap/memmap.c memmap/env.c memmap/log.c
+LIB_SRC    := $(MEMMAP_SRC) $(wildcard transport/*.c) \
+	$(filter-out target/main.c,$(wildcard target/*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+SAN_OBJ    := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*_ut.c))
+BENCHES    := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
+
+.SECONDARY:
+.PHONY: all deps check-deps test unit bench install clean help
+all: check-deps $(BUILD)/nvmf_tgt
+
+help:
+	@echo "make            build $(BUILD)/nvmf_tgt"
+	@echo "make deps       install the Debian packages needed (root, apt-get)"
+	@echo "make test       unit tests, then the end-to-end tests in a VM"
+	@echo "make unit       unit tests only (CUnit, ASan/UBSan)"
+	@echo "make e2e        end-to-end tests only (soft-RoCE VM)"
+	@echo "make bench      benchmarks (reports, not pass/fail)"
+	@echo "make install PREFIX=/usr/local"
+	@echo "make clean"
+
+deps:
+	tests/deps.sh install
+
+check-deps:
+	@tests/deps.sh check
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/nvmf_tgt: $(BUILD)/obj/target/main.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/san/tests/unit/%.o $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $(LDFLAGS) $^ $(LDLIBS) -lcunit -o $@
+
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+unit: check-deps $(UNIT_TESTS)
+	@tests/unit/run.sh $(UNIT_TESTS)
+
+test: all unit
+
+bench: check-deps $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+install: all
+	install -D -m 0755 $(BUILD)/nvmf_tgt $(DESTDIR)$(PREFIX)/bin/nvmf_tgt
+	install -D -m 0644 conf/target.json $(DESTDIR)$(PREFIX)/share/nvmf_tgt/target.json
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/tests $(BUILD)/bench $(BUILD)/nvmf_tgt
+
+-include tests/e2e/e2e.mk
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
