@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The target core as a transport sees it: the transport ops table a
+ * transport implements, and the request/queue API of the core it calls.
+ * This header is the whole contract between transport/ and target/;
+ * target/ never includes anything from transport/.
+ *
+ * A request's life, seen from the transport:
+ *   capsule received -> req->cmd filled (and in-capsule data, if any)
+ *   -> nvmf_req_xfer(req) tells the data direction
+ *   -> the transport parses the SGL, sets req->length and req->iov (buffers
+ *      from registered memory), RDMA-READs host data for writes
+ *   -> nvmf_req_exec(req): the core runs the command (maybe later, from the
+ *      loop, when the backend completes)
+ *   -> the core fills req->cpl and calls ops->req_complete(req): the
+ *      transport RDMA-WRITEs data for reads, then SENDs the response
+ *   -> when the SEND completes, the transport reuses the request: requests
+ *      belong to the transport, the core never frees one.
+ * A transport that cannot even parse the command (bad SGL, too long) sets
+ * the status with nvmf_req_fail(req, status) instead of nvmf_req_exec().
+ */
+#ifndef TARGET_NVMF_H
+#define TARGET_NVMF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "target/nvme_spec.h"
+
+#define NVMF_REQ_MAX_IOV	32	/* data buffers per request */
+
+struct nvmf_tgt;
+struct nvmf_qpair;
+struct nvmf_ctrlr;
+struct nvmf_transport;
+
+enum nvmf_xfer {
+	NVMF_XFER_NONE,
+	NVMF_XFER_HOST_TO_CTRLR,	/* write-like: RDMA READ before exec */
+	NVMF_XFER_CTRLR_TO_HOST,	/* read-like: RDMA WRITE after exec */
+	NVMF_XFER_BIDIRECTIONAL,	/* never valid here */
+};
+
+struct nvmf_req {
+	struct nvmf_qpair *qpair;
+	struct nvme_cmd *cmd;	/* in registered memory, owned by transport */
+	struct nvme_cpl *cpl;	/* likewise */
+	enum nvmf_xfer xfer;
+	uint32_t length;	/* data bytes the SGL describes */
+	int iovcnt;
+	struct iovec iov[NVMF_REQ_MAX_IOV];	/* data, in registered memory */
+	/* Core-private from here: transports leave it alone. */
+	void *core_ctx;		/* backend I/O context */
+	uint64_t core_tag;
+	void (*core_cb)(struct nvmf_req *req, int res);
+};
+
+/* Queue-pair state the core keeps; the transport embeds it in its own. */
+struct nvmf_qpair {
+	struct nvmf_transport *transport;
+	struct nvmf_ctrlr *ctrlr;	/* NULL until Connect succeeds */
+	uint16_t qid;
+	uint16_t sqsize;		/* from Connect (0-based) */
+	uint16_t sqhd;			/* for completions */
+	bool disconnecting;
+	unsigned int outstanding;	/* requests inside the core */
+	void *core_ctx;
+};
+
+/* Transport parameters (SPDK's nvmf_create_transport names and defaults). */
+struct nvmf_transport_opts {
+	uint16_t max_queue_depth;		/* 128 */
+	uint16_t max_io_qpairs_per_ctrlr;	/* 127 */
+	uint32_t in_capsule_data_size;		/* 4096 */
+	uint32_t max_io_size;			/* 131072 */
+	uint32_t io_unit_size;			/* 8192 */
+	uint32_t max_aq_depth;			/* 128 */
+	uint32_t num_shared_buffers;		/* 4095 */
+	uint32_t buf_cache_size;		/* 32 */
+	uint32_t max_srq_depth;			/* 4096 */
+	bool no_srq;				/* false */
+	int acceptor_backlog;			/* 100 */
+};
+
+/* Where a transport listens (a listener of the config). */
+struct nvmf_listen_addr {
+	char trtype[16];	/* "RDMA" */
+	char adrfam[8];		/* "IPv4", "IPv6" */
+	char traddr[64];
+	char trsvcid[32];
+};
+
+/* What a transport implements: one static table per transport type. */
+struct nvmf_transport_ops {
+	const char *name;			/* "RDMA" */
+	/* Create with validated opts; returns NULL and logs why. */
+	struct nvmf_transport *(*create)(struct nvmf_tgt *tgt,
+					 const struct nvmf_transport_opts *opts);
+	void (*destroy)(struct nvmf_transport *t);
+	/* Start/stop accepting on an address: 0 or -errno (logged). */
+	int (*listen)(struct nvmf_transport *t, const struct nvmf_listen_addr *a);
+	void (*stop_listen)(struct nvmf_transport *t, const struct nvmf_listen_addr *a);
+	/* Deliver the completion in req->cpl (and read data) to the host. */
+	void (*req_complete)(struct nvmf_req *req);
+	/* The core wants this queue gone (controller reset, keep-alive, ...). */
+	void (*qpair_disconnect)(struct nvmf_qpair *qp);
+	/* Identify values that depend on the transport. */
+	uint32_t (*ioccsz_bytes)(const struct nvmf_transport *t); /* capsule size */
+	uint8_t msdbd;				/* SGL descriptors per command */
+};
+
+/* Transport state the core keeps; the transport embeds it first in its own. */
+struct nvmf_transport {
+	const struct nvmf_transport_ops *ops;
+	struct nvmf_tgt *tgt;
+	struct nvmf_transport_opts opts;
+};
+
+void nvmf_transport_opts_init(struct nvmf_transport_opts *opts);
+
+/* ---- Calls from the transport into the core ---- */
+
+/* A new host queue was accepted; the core expects a Connect first. */
+void nvmf_qpair_init(struct nvmf_qpair *qp, struct nvmf_transport *t);
+/*
+ * The queue is gone on the wire (disconnect, error, device removal): the
+ * core detaches it from its controller. Requests still inside the core
+ * (qp->outstanding > 0) complete later through ops->req_complete, which
+ * must then drop them; the transport frees qp only at outstanding == 0.
+ */
+void nvmf_qpair_fini(struct nvmf_qpair *qp);
+
+/* Direction of the data of req->cmd (opcode or fabrics command type). */
+enum nvmf_xfer nvmf_req_xfer(const struct nvmf_req *req);
+
+/* Run the command; completion comes through ops->req_complete. */
+void nvmf_req_exec(struct nvmf_req *req);
+
+/* Complete without running: the transport found the command malformed. */
+void nvmf_req_fail(struct nvmf_req *req, nvme_status status);
+
+/* ---- The event loop, shared by core and transports ---- */
+
+/*
+ * A poller returns how much work it did (0: idle). When every poller has
+ * been idle for a while, the loop calls each poller's arm (which makes its
+ * fd readable on the next event, e.g. ibv_req_notify_cq) and sleeps in
+ * epoll on all fds. Returns a handle, or NULL (logged).
+ */
+struct nvmf_poller;
+typedef int (*nvmf_poll_fn)(void *arg);
+typedef void (*nvmf_arm_fn)(void *arg);
+
+struct nvmf_poller *nvmf_poller_add(struct nvmf_tgt *tgt, const char *name,
+				    nvmf_poll_fn poll, nvmf_arm_fn arm, int fd,
+				    void *arg);
+void nvmf_poller_del(struct nvmf_tgt *tgt, struct nvmf_poller *p);
+
+#endif
