@@ -259,6 +259,28 @@ static void mem_event(enum rte_mem_event type, const void *addr, size_t len,
 	}
 }
 
+/* Give DPDK the region with IO addresses == virtual, as in VA mode. */
+static int heap_add(size_t len)
+{
+	unsigned int n = (unsigned int)(len >> MEMMAP_PAGE_SHIFT), i;
+	rte_iova_t *iovas;
+	int rc = 0;
+
+	iovas = calloc(n, sizeof(*iovas));
+	if (!iovas)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		iovas[i] = (uintptr_t)g_heap_addr + ((size_t)i << MEMMAP_PAGE_SHIFT);
+	if (rte_malloc_heap_create(DMA_HEAP) ||
+	    rte_malloc_heap_memory_add(DMA_HEAP, g_heap_addr, len, iovas, n,
+				       MEMMAP_PAGE_SIZE)) {
+		log_err("cannot create the DMA heap: %s", rte_strerror(rte_errno));
+		rc = -ENOMEM;
+	}
+	free(iovas);
+	return rc;
+}
+
 /*
  * DPDK's --no-huge memory starts wherever its metadata ends (seen:
  * 0x100331000), so it cannot be registered whole at 2 MiB granularity.
@@ -289,12 +311,9 @@ static int dma_heap_create(size_t len)
 	/* DPDK writes every page of the heap it is given: fault 2 MiB at once. */
 	madvise(g_heap_addr, len, MADV_HUGEPAGE);
 
-	if (rte_malloc_heap_create(DMA_HEAP) ||
-	    rte_malloc_heap_memory_add(DMA_HEAP, g_heap_addr, len, NULL, 0, 4096)) {
-		log_err("cannot create the DMA heap: %s", rte_strerror(rte_errno));
-		rc = -ENOMEM;
+	rc = heap_add(len);
+	if (rc)
 		goto err_unmap;
-	}
 	g_dma_socket = rte_malloc_heap_get_socket(DMA_HEAP);
 	rc = memmap_register(g_heap_addr, len);
 	if (rc) {

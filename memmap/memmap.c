@@ -461,7 +461,10 @@ uint64_t memmap_vtophys(const void *buf, uint64_t *size)
 			*size = 0;
 		return MEMMAP_VTOPHYS_ERROR;
 	}
-	t = memmap_translate(map, va, size);
+	if (!size && va < MEMMAP_VA_LIMIT)	/* the hot path: one table walk */
+		t = page_get(map, va >> MEMMAP_PAGE_SHIFT);
+	else
+		t = memmap_translate(map, va, size);
 	if (t == MEMMAP_VTOPHYS_ERROR) {
 		if (size)
 			*size = 0;
