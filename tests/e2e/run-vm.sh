@@ -101,6 +101,7 @@ report() {
     local name=$1 wall=$2 rc
     echo "TIMING vm_wall $wall"
     [[ -n $BOOT_WALL ]] && echo "TIMING vm_boot_wall $BOOT_WALL"
+    [[ -f $RUN/results/init-timings.txt ]] && sed 's/^TIMING /TIMING guest_/' "$RUN/results/init-timings.txt"
     if [[ ! -f $RUN/results/rc ]]; then
         show_tail "guest test log" "$RUN/results/test.log" 40
         show_tail "guest init errors" "$RUN/results/init-error.txt" 5
