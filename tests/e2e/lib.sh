@@ -70,9 +70,9 @@ finish() {
 # ---- timing ----------------------------------------------------------------------------
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 now_ns() { date +%s%N; }
-# timing NAME SECONDS: print and keep a TIMING line.
+# timing NAME SECONDS: print (to stderr, like log) and keep a TIMING line.
 timing() {
-    printf 'TIMING %s %s\n' "$1" "$2" | tee -a "$E2E_RESULTS/timings.txt"
+    printf 'TIMING %s %s\n' "$1" "$2" | tee -a "$E2E_RESULTS/timings.txt" >&2
 }
 # timed NAME CMD [ARGS...]: run CMD (output kept), print "TIMING NAME seconds"; keeps CMD's
 # exit status. The elapsed time is left in TIMED_S.
