@@ -90,11 +90,21 @@ wait_qemu() {
     QEMU_PID=
 }
 
+# Terminal escapes (the firmware clears the screen) are dropped.
 show_tail() {
     local what=$1 file=$2 n=$3
     [[ -s $file ]] || return 0
     echo "----- last $n lines of $what ($file) -----"
-    tail -n "$n" "$file"
+    tail -n "$n" "$file" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g'
+}
+
+# Keep the newest runs only (each keeps its console, test log, dmesg).
+prune_runs() {
+    local old
+    [[ -d $WORK/runs ]] || return 0
+    mapfile -t old < <(find "$WORK/runs" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' |
+        sort -rn | tail -n +21 | cut -d' ' -f2-)
+    ((${#old[@]} == 0)) || rm -rf "${old[@]}"
 }
 
 report() {
@@ -129,6 +139,7 @@ main() {
     [[ -f $script ]] || die "no such guest script: $script"
     name="$(basename "$script")${*:+ $*}"
     check_ready
+    prune_runs
     RUN=$WORK/runs/$(basename "$script" .sh)-$(date +%Y%m%d-%H%M%S)-$$
     mkdir -p "$RUN/results"
     write_cmd "$script" "$@"
