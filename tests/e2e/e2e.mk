@@ -4,6 +4,8 @@
 #   make e2e-prepare   only prepare the VM (packages, kernel, initramfs) in $(BUILD)/e2e
 BUILD ?= build
 CC ?= cc
+# Including this file must not change the including Makefile's default goal.
+E2E_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
 E2E_SRC := tests/e2e
 E2E_WORK_DIR = $(abspath $(BUILD))/e2e
@@ -27,3 +29,5 @@ e2e: e2e-prepare
 	$(MAKE) --no-print-directory $(E2E_VERBS_CHECK)
 	E2E_WORK=$(E2E_WORK_DIR) VERBS_CHECK=$(abspath $(E2E_VERBS_CHECK)) \
 		$(E2E_SRC)/suite.sh $(E2E_TESTS)
+
+.DEFAULT_GOAL := $(E2E_SAVED_DEFAULT_GOAL)

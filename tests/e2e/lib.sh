@@ -99,7 +99,7 @@ trap run_cleanups EXIT
 
 # ---- environment -------------------------------------------------------------------------
 require_guest() {
-    [[ ${E2E_GUEST:-} == 1 && $(hostname) == e2e-guest ]] ||
+    [[ ${E2E_GUEST:-} == 1 && $(cat /proc/sys/kernel/hostname) == e2e-guest ]] ||
         fail "this script runs inside the e2e VM: tests/e2e/run-vm.sh $0 ARGS..."
 }
 require_cmd() {

@@ -5,7 +5,8 @@
 # the binaries it runs are used straight from their host paths. Exit code: the guest
 # script's; 124 when the overall timeout hit; 125 when the VM gave no result (did not boot).
 # Environment: E2E_TIMEOUT (s, 600), E2E_MEM (MiB, 2048), E2E_SMP (2), E2E_DISK_SIZE (1G),
-# E2E_WORK (build/e2e); every E2E_* variable and NVMF_TGT/VERBS_CHECK reach the guest.
+# E2E_ACCEL (tcg,thread=multi), E2E_WORK (build/e2e); every E2E_* variable and
+# NVMF_TGT/VERBS_CHECK reach the guest.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,6 +15,7 @@ WORK=${E2E_WORK:-$ROOT/build/e2e}
 TIMEOUT=${E2E_TIMEOUT:-600}
 MEM=${E2E_MEM:-2048}
 SMP=${E2E_SMP:-2}
+ACCEL=${E2E_ACCEL:-tcg,thread=multi}
 DISK_SIZE=${E2E_DISK_SIZE:-1G}
 EXIT_TIMEOUT=124
 EXIT_NORESULT=125
@@ -54,7 +56,7 @@ make_disk() {
 start_qemu() {
     local append="console=ttyS0 panic=-1 loglevel=4 mitigations=off"
     append+=" e2e.kmods=$WORK/kernel/lib/modules/$KVER"
-    qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "$SMP" -m "$MEM" \
+    qemu-system-x86_64 -accel "$ACCEL" -cpu max -smp "$SMP" -m "$MEM" \
         -nographic -no-reboot -nic none \
         -kernel "$WORK/vmlinuz" -initrd "$WORK/initrd.img" -append "$append" \
         -virtfs local,path=/,mount_tag=e2eroot,security_model=none,readonly=on,multidevs=remap \
