@@ -26,7 +26,8 @@ die() { printf 'prepare: ERROR: %s\n' "$*" >&2; exit 1; }
 
 missing_packages() {
     local installed
-    installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null |
+    # dpkg-query fails when one package is unknown; the others are still listed.
+    installed=$({ dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null || true; } |
         awk '$NF == "installed" { print $1 }')
     local p
     for p in "${PACKAGES[@]}"; do
