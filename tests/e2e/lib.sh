@@ -75,7 +75,8 @@ timing() {
     printf 'TIMING %s %s\n' "$1" "$2" | tee -a "$E2E_RESULTS/timings.txt" >&2
 }
 # timed NAME CMD [ARGS...]: run CMD (output kept), print "TIMING NAME seconds"; keeps CMD's
-# exit status. The elapsed time is left in TIMED_S.
+# exit status. The elapsed time is left in TIMED_S. CMD runs in an || list, where errexit
+# does not apply: functions run this way check their steps themselves (|| fail).
 timed() {
     local name=$1 t0 rc=0
     shift
@@ -127,9 +128,10 @@ rxe_up() {
     if ! ip link show "$E2E_IF" >/dev/null 2>&1; then
         ip link add "$E2E_IF" type veth peer name "$E2E_IF_PEER" || fail "cannot create veth $E2E_IF"
     fi
-    ip addr replace "$E2E_ADDR/24" dev "$E2E_IF"
-    ip link set "$E2E_IF_PEER" up
-    ip link set "$E2E_IF" up
+    # Explicit checks: under timed (an || list) errexit does not apply.
+    ip addr replace "$E2E_ADDR/24" dev "$E2E_IF" || fail "cannot set $E2E_ADDR on $E2E_IF"
+    ip link set "$E2E_IF_PEER" up || fail "cannot set $E2E_IF_PEER up"
+    ip link set "$E2E_IF" up || fail "cannot set $E2E_IF up"
     if ! rdma link show "$E2E_RDMA_DEV/1" >/dev/null 2>&1; then
         rdma link add "$E2E_RDMA_DEV" type rxe netdev "$E2E_IF" ||
             fail "rdma link add $E2E_RDMA_DEV type rxe netdev $E2E_IF failed (crc32 module? see dmesg)"

@@ -70,11 +70,11 @@ target_start_kernel() {
         cfs_write "$s/attr_allow_any_host" 0
         for h in "$@"; do target_add_host_kernel "$nqn" "$h"; done
     fi
-    mkdir "$s/namespaces/1"
+    mkdir "$s/namespaces/1" || fail "cannot create namespace 1 in $nqn"
     cfs_write "$s/namespaces/1/device_path" "$backing"
     cfs_write "$s/namespaces/1/enable" 1
     local p=$NVMET_CFS/ports/$NVMET_PORT
-    mkdir -p "$p"
+    mkdir -p "$p" || fail "cannot create nvmet port $NVMET_PORT"
     cfs_write "$p/addr_trtype" rdma
     cfs_write "$p/addr_adrfam" ipv4
     cfs_write "$p/addr_traddr" "$E2E_ADDR"
@@ -83,7 +83,7 @@ target_start_kernel() {
 }
 target_add_host_kernel() {
     local nqn=$1 host=$2
-    mkdir -p "$NVMET_CFS/hosts/$host"
+    mkdir -p "$NVMET_CFS/hosts/$host" || fail "cannot create nvmet host $host"
     ln -s "$NVMET_CFS/hosts/$host" "$NVMET_CFS/subsystems/$nqn/allowed_hosts/$host" ||
         fail "cannot allow host $host on $nqn"
 }
