@@ -1,0 +1,198 @@
+# shellcheck shell=bash
+# Target abstraction for e2e guest scripts (sourced by lib.sh). A test names its target:
+#   kernel    the kernel's nvmet-rdma, configured through configfs (the reference)
+#   nvmf_tgt  our user-space target, $NVMF_TGT -c CONFIG with a generated SPDK-format config
+# and uses only:
+#   target_start TARGET SUBNQN BACKING_FILE [HOSTNQN...]   no HOSTNQN: any host may connect
+#   target_add_host TARGET SUBNQN HOSTNQN
+#   target_stop TARGET
+# The listener is $E2E_ADDR:$E2E_PORT (RDMA, IPv4); the namespace is NSID 1.
+
+NVMET_CFS=/sys/kernel/config/nvmet
+NVMET_PORT=1
+
+target_start() {
+    local t=$1
+    shift
+    case $t in
+        kernel) target_start_kernel "$@" ;;
+        nvmf_tgt) target_start_nvmf_tgt "$@" ;;
+        *) fail "unknown target '$t' (kernel or nvmf_tgt)" ;;
+    esac
+    at_exit target_stop "$t"
+    target_wait_listen "$t"
+}
+target_add_host() {
+    case $1 in
+        kernel) target_add_host_kernel "$2" "$3" ;;
+        nvmf_tgt) target_add_host_nvmf_tgt "$2" "$3" ;;
+        *) fail "unknown target '$1'" ;;
+    esac
+}
+target_stop() {
+    case $1 in
+        kernel) target_stop_kernel ;;
+        nvmf_tgt) target_stop_nvmf_tgt ;;
+        *) fail "unknown target '$1'" ;;
+    esac
+}
+
+# Wait until an RDMA CM id listens on the address (rdma resource tracking shows it).
+target_listening() {
+    rdma resource show cm_id 2>/dev/null | grep 'state LISTEN' | grep -q "src-addr $E2E_ADDR:$E2E_PORT "
+}
+target_wait_listen() {
+    local i
+    for ((i = 0; i < 300; i++)); do
+        target_listening && { log "target $1 listens on $E2E_ADDR:$E2E_PORT"; return 0; }
+        if [[ $1 == nvmf_tgt ]] && ! kill -0 "${NVMF_TGT_PID:-0}" 2>/dev/null; then
+            tail -n 30 "$NVMF_TGT_LOG" >&2 || true
+            fail "nvmf_tgt exited before listening (log above: $NVMF_TGT_LOG)"
+        fi
+        sleep 0.1
+    done
+    fail "target $1 does not listen on $E2E_ADDR:$E2E_PORT after 30 s"
+}
+
+# ---- kernel nvmet ----------------------------------------------------------------------------
+cfs_write() { printf '%s' "$2" >"$1" || fail "cannot write '$2' to $1"; }
+
+target_start_kernel() {
+    local nqn=$1 backing=$2 s h
+    shift 2
+    require_module nvmet nvmet-rdma
+    s=$NVMET_CFS/subsystems/$nqn
+    mkdir "$s" || fail "cannot create nvmet subsystem $nqn"
+    cfs_write "$s/attr_model" "e2e-kernel-nvmet"
+    if (($# == 0)); then
+        cfs_write "$s/attr_allow_any_host" 1
+    else
+        cfs_write "$s/attr_allow_any_host" 0
+        for h in "$@"; do target_add_host_kernel "$nqn" "$h"; done
+    fi
+    mkdir "$s/namespaces/1" || fail "cannot create namespace 1 in $nqn"
+    cfs_write "$s/namespaces/1/device_path" "$backing"
+    cfs_write "$s/namespaces/1/enable" 1
+    local p=$NVMET_CFS/ports/$NVMET_PORT
+    mkdir -p "$p" || fail "cannot create nvmet port $NVMET_PORT"
+    cfs_write "$p/addr_trtype" rdma
+    cfs_write "$p/addr_adrfam" ipv4
+    cfs_write "$p/addr_traddr" "$E2E_ADDR"
+    cfs_write "$p/addr_trsvcid" "$E2E_PORT"
+    ln -s "$s" "$p/subsystems/$nqn" || fail "cannot enable port $NVMET_PORT for $nqn (see dmesg)"
+}
+target_add_host_kernel() {
+    local nqn=$1 host=$2
+    mkdir -p "$NVMET_CFS/hosts/$host" || fail "cannot create nvmet host $host"
+    ln -s "$NVMET_CFS/hosts/$host" "$NVMET_CFS/subsystems/$nqn/allowed_hosts/$host" ||
+        fail "cannot allow host $host on $nqn"
+}
+# Tear down everything in nvmet's configfs, children first.
+target_stop_kernel() {
+    local x
+    [[ -d $NVMET_CFS ]] || return 0
+    for x in "$NVMET_CFS"/ports/*/subsystems/* "$NVMET_CFS"/subsystems/*/allowed_hosts/*; do
+        [[ -L $x ]] && rm -f "$x"
+    done
+    for x in "$NVMET_CFS"/subsystems/*/namespaces/*; do
+        [[ -d $x ]] || continue
+        echo 0 >"$x/enable"
+        rmdir "$x"
+    done
+    for x in "$NVMET_CFS"/ports/* "$NVMET_CFS"/subsystems/* "$NVMET_CFS"/hosts/*; do
+        [[ -d $x ]] && rmdir "$x"
+    done
+    return 0
+}
+
+# ---- our nvmf_tgt --------------------------------------------------------------------------
+# Not used by `make e2e` yet: ready for when build/nvmf_tgt serves. It has no RPC server, so
+# the configuration (hosts included) is all in the JSON file; adding a host rewrites it and
+# restarts the target.
+NVMF_TGT_CONFIG=${NVMF_TGT_CONFIG:-/tmp/e2e-nvmf_tgt.json}
+NVMF_TGT_LOG=${NVMF_TGT_LOG:-$E2E_RESULTS/nvmf_tgt.log}
+NVMF_TGT_PID=
+NVMF_TGT_NQN=
+NVMF_TGT_BACKING=
+NVMF_TGT_HOSTS=()
+
+json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+
+# Print an SPDK-format JSON config: an aio bdev on the backing file, the RDMA transport,
+# a discovery listener, one subsystem with namespace 1, its listener and allowed hosts.
+nvmf_tgt_config() {
+    local nqn any=true h listen
+    nqn=$(json_str "$NVMF_TGT_NQN")
+    ((${#NVMF_TGT_HOSTS[@]} > 0)) && any=false
+    listen="\"listen_address\": {\"trtype\": \"RDMA\", \"adrfam\": \"IPv4\", \"traddr\": \"$E2E_ADDR\", \"trsvcid\": \"$E2E_PORT\"}"
+    cat <<EOF
+{
+  "subsystems": [
+    {
+      "subsystem": "bdev",
+      "config": [
+        {"method": "bdev_aio_create",
+         "params": {"name": "e2e_aio0", "filename": $(json_str "$NVMF_TGT_BACKING"), "block_size": 512}}
+      ]
+    },
+    {
+      "subsystem": "nvmf",
+      "config": [
+        {"method": "nvmf_create_transport", "params": {"trtype": "RDMA"}},
+        {"method": "nvmf_subsystem_add_listener",
+         "params": {"nqn": "nqn.2014-08.org.nvmexpress.discovery", $listen}},
+        {"method": "nvmf_create_subsystem",
+         "params": {"nqn": $nqn, "allow_any_host": $any,
+                    "serial_number": "E2E00000000000001", "model_number": "e2e-nvmf_tgt"}},
+        {"method": "nvmf_subsystem_add_ns",
+         "params": {"nqn": $nqn, "namespace": {"nsid": 1, "bdev_name": "e2e_aio0"}}},
+EOF
+    for h in "${NVMF_TGT_HOSTS[@]}"; do
+        printf '        {"method": "nvmf_subsystem_add_host", "params": {"nqn": %s, "host": %s}},\n' \
+            "$nqn" "$(json_str "$h")"
+    done
+    cat <<EOF
+        {"method": "nvmf_subsystem_add_listener", "params": {"nqn": $nqn, $listen}}
+      ]
+    }
+  ]
+}
+EOF
+}
+
+target_start_nvmf_tgt() {
+    NVMF_TGT_NQN=$1
+    NVMF_TGT_BACKING=$2
+    shift 2
+    NVMF_TGT_HOSTS=("$@")
+    [[ -x $NVMF_TGT ]] || fail "no target binary $NVMF_TGT: build it first (make), or set NVMF_TGT"
+    nvmf_tgt_launch
+}
+nvmf_tgt_launch() {
+    nvmf_tgt_config >"$NVMF_TGT_CONFIG"
+    log "starting $NVMF_TGT -c $NVMF_TGT_CONFIG (log: $NVMF_TGT_LOG)"
+    "$NVMF_TGT" -c "$NVMF_TGT_CONFIG" >>"$NVMF_TGT_LOG" 2>&1 &
+    NVMF_TGT_PID=$!
+}
+target_add_host_nvmf_tgt() {
+    NVMF_TGT_HOSTS+=("$2")
+    [[ -n $NVMF_TGT_PID ]] || return 0
+    target_stop_nvmf_tgt
+    nvmf_tgt_launch
+    target_wait_listen nvmf_tgt
+}
+target_stop_nvmf_tgt() {
+    local i
+    [[ -n $NVMF_TGT_PID ]] || return 0
+    kill -TERM "$NVMF_TGT_PID" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$NVMF_TGT_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$NVMF_TGT_PID" 2>/dev/null; then
+        log "nvmf_tgt did not stop in 10 s after SIGTERM: SIGKILL"
+        kill -KILL "$NVMF_TGT_PID" 2>/dev/null || true
+    fi
+    wait "$NVMF_TGT_PID" 2>/dev/null || true
+    NVMF_TGT_PID=
+}
