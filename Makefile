@@ -71,7 +71,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_OBJ)
 unit: check-deps $(UNIT_TESTS)
 	@tests/unit/run.sh $(UNIT_TESTS)
 
-test: all unit
+test: all unit e2e
 
 bench: check-deps $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
