@@ -7,11 +7,14 @@ PREFIX  ?= /usr/local
 OPT     ?= -O2
 
 PKGS    := libdpdk libibverbs librdmacm jansson uuid cunit
-DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
+# Evaluated on first use, not when the Makefile is read, so that
+# `make deps test` finds what `deps` has just installed.
+lazy = $(eval $(1) := $(shell $(2)))$($(1))
+DPDK_CFLAGS = $(call lazy,DPDK_CFLAGS,pkg-config --cflags libdpdk 2>/dev/null)
 # DPDK's EAL linked statically: the shared one loads every driver plugin
 # Debian ships at each start (+50-100 ms, +19 MB).
-DPDK_LIBDIR := $(shell pkg-config --variable=libdir libdpdk 2>/dev/null)
-DPDK_LIBS := -Wl,--whole-archive $(addprefix $(DPDK_LIBDIR)/,librte_eal.a \
+DPDK_LIBDIR = $(call lazy,DPDK_LIBDIR,pkg-config --variable=libdir libdpdk 2>/dev/null)
+DPDK_LIBS = -Wl,--whole-archive $(addprefix $(DPDK_LIBDIR)/,librte_eal.a \
 	librte_kvargs.a librte_telemetry.a) -Wl,--no-whole-archive -lnuma -lbsd
 
 WARN    := -Wall -Wextra -Werror
