@@ -140,6 +140,9 @@ void nvmf_transport_opts_init(struct nvmf_transport_opts *opts);
 void nvmf_transport_register(const struct nvmf_transport_ops *ops);
 const struct nvmf_transport_ops *nvmf_transport_find(const char *name);
 
+/* The RDMA transport (transport/rdma.c); main() references it weakly. */
+extern const struct nvmf_transport_ops nvmf_rdma_ops;
+
 /* ---- Calls from the transport into the core ---- */
 
 /* A new host queue was accepted; the core expects a Connect first. */
