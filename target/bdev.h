@@ -52,6 +52,7 @@ struct bdev_aio_opts {
 	bool readonly;
 	const uint8_t *uuid;		/* NULL: generated */
 	uint64_t create_size;		/* if the file is absent; 0: don't create */
+	bool buffered;			/* no O_DIRECT even where it works */
 };
 
 struct bdev_malloc_opts {

@@ -304,14 +304,12 @@ static int aio_create_file(const char *path, uint64_t size)
 	return 0;
 }
 
-static int aio_open(struct bdev_aio *a, const struct bdev_aio_opts *o)
+static int aio_open_direct(struct bdev_aio *a, const struct bdev_aio_opts *o, int flags)
 {
-	int flags = (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	int rc;
-
 	a->fd = open(o->filename, flags | O_DIRECT);
 	if (a->fd < 0 && errno == ENOENT && o->create_size) {
-		rc = aio_create_file(o->filename, o->create_size);
+		int rc = aio_create_file(o->filename, o->create_size);
+
 		if (rc)
 			return rc;
 		a->fd = open(o->filename, flags | O_DIRECT);
@@ -321,7 +319,29 @@ static int aio_open(struct bdev_aio *a, const struct bdev_aio_opts *o)
 			 "with fdatasync (slower, uses the page cache)", o->name,
 			 o->filename);
 		a->buffered = true;
+	}
+	return 0;
+}
+
+static int aio_open(struct bdev_aio *a, const struct bdev_aio_opts *o)
+{
+	int flags = (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	int rc;
+
+	a->buffered = o->buffered;
+	if (!a->buffered) {
+		rc = aio_open_direct(a, o, flags);
+		if (rc)
+			return rc;
+	}
+	if (a->buffered) {
 		a->fd = open(o->filename, flags);
+		if (a->fd < 0 && errno == ENOENT && o->create_size) {
+			rc = aio_create_file(o->filename, o->create_size);
+			if (rc)
+				return rc;
+			a->fd = open(o->filename, flags);
+		}
 	}
 	if (a->fd < 0)
 		return -errno;
