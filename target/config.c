@@ -448,6 +448,11 @@ int nvmf_config_load_string(struct nvmf_tgt *tgt, const char *text,
 	g_errors[0] = '\0';
 	if (!clean)
 		return -ENOMEM;
+	if (clean[strspn(clean, " \t\r\n")] != '{') {
+		free(clean);
+		cfg_error(&c, "%s: the root is not an object (not enclosed in {})", origin);
+		return -EINVAL;
+	}
 	root = json_loads(clean, JSON_REJECT_DUPLICATES, &jerr);
 	free(clean);
 	if (!root) {
