@@ -158,6 +158,8 @@ static void exec_identify(struct nvmf_req *req)
 	case NVME_CNS_ACTIVE_NS_LIST:
 		identify_active_list(c->subsys, cmd->nsid, buf);
 		break;
+	case NVME_CNS_CTRLR_CSI:
+		break;		/* NVM: no size limits to report, all zero */
 	case NVME_CNS_NS_DESC_LIST:
 		if (ns)
 			identify_desc_list(ns, buf);
@@ -190,6 +192,13 @@ static nvme_status parse_identify(struct nvmf_req *req)
 		if (nsid == 0 || nsid > c->subsys->max_ns) {
 			log_info("cntlid %u: Identify CNS %u of nsid %u", c->cntlid, cns, nsid);
 			return NVME_SC_INVALID_NS | NVME_DNR;
+		}
+		break;
+	case NVME_CNS_CTRLR_CSI:
+		if (cmd->cdw11 >> 24 != 0) {	/* only the NVM command set */
+			log_info("cntlid %u: Identify CNS 6 for CSI %u", c->cntlid,
+				 cmd->cdw11 >> 24);
+			return NVME_SC_INVALID_FIELD | NVME_DNR;
 		}
 		break;
 	case NVME_CNS_ACTIVE_NS_LIST:

@@ -255,6 +255,7 @@ enum {
 	NVME_CNS_CTRLR = 0x01,
 	NVME_CNS_ACTIVE_NS_LIST = 0x02,
 	NVME_CNS_NS_DESC_LIST = 0x03,
+	NVME_CNS_CTRLR_CSI = 0x06,	/* command set specific controller */
 };
 
 /* Feature identifiers. */
