@@ -6,6 +6,8 @@
  */
 #include <CUnit/Basic.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +307,28 @@ static void test_backend_error(void)
 	free(buf);
 }
 
+/* A write the kernel refuses (past RLIMIT_FSIZE: EFBIG) is a write fault. */
+static void test_write_fault(void)
+{
+	struct rlimit old, lim;
+	uint8_t *buf = abuf(4096, 0x5A);
+	struct nvme_cpl cpl;
+	struct nvme_cmd c;
+
+	signal(SIGXFSZ, SIG_IGN);
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 1 << 20;
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	io_cmd(&c, NVME_OPC_WRITE, NS_FILE, 8192, 8, 0);	/* at 4 MiB */
+	CU_ASSERT_EQUAL(lo_cmd(g_tgt, &g_ioq, &c, buf, 4096, &cpl), NVME_SC_WRITE_FAULT);
+	CU_ASSERT_EQUAL(cpl.status >> 9 & 0x7, NVME_SCT_MEDIA);
+	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE, NS_FILE, 8, 8, 0, buf, 4096), 0);
+	CU_ASSERT_EQUAL(setrlimit(RLIMIT_FSIZE, &old), 0);
+	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE, NS_FILE, 8192, 8, 0, buf, 4096), 0);
+	free(buf);
+}
+
 static void test_tmpfs_buffered(void)
 {
 	if (!g_have_shm) {
@@ -378,6 +402,7 @@ int main(void)
 	CU_add_test(s, "write zeroes and deallocate (file)", test_zeroes_file);
 	CU_add_test(s, "I/O error statuses", test_io_errors);
 	CU_add_test(s, "backend error -> media status", test_backend_error);
+	CU_add_test(s, "refused write -> write fault", test_write_fault);
 	CU_add_test(s, "tmpfs: buffered fallback", test_tmpfs_buffered);
 	CU_add_test(s, "RAM namespace", test_ram);
 	CU_add_test(s, "SMART counters", test_smart_counts);
