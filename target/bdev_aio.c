@@ -26,6 +26,8 @@
 #define AIO_DEPTH	1024
 #define AIO_BATCH	64
 #define AIO_ALIGN	512
+#define BOUNCE_SIZE	16384	/* pooled: in-capsule writes are <= 8 KiB */
+#define BOUNCE_KEEP	256
 
 struct aio_io {
 	struct iocb iocb;
@@ -47,11 +49,37 @@ struct bdev_aio {
 	int efd;
 	struct nvmf_poller *poller;
 	struct nvmf_req *retry_head, *retry_tail;
+	void *bounce_free[BOUNCE_KEEP];	/* pool of BOUNCE_SIZE buffers */
+	int nbounce;
 };
 
 static struct aio_io *aio_io(struct nvmf_req *req)
 {
 	return (struct aio_io *)req->core_priv;
+}
+
+/*
+ * Data O_DIRECT cannot take (in-capsule data sits right after the 64-byte
+ * command) goes through an aligned bounce buffer; small ones are pooled so
+ * the hot path does not allocate.
+ */
+static void *bounce_get(struct bdev_aio *a, uint64_t len)
+{
+	void *p = NULL;
+
+	if (len <= BOUNCE_SIZE && a->nbounce)
+		return a->bounce_free[--a->nbounce];
+	if (posix_memalign(&p, 4096, len <= BOUNCE_SIZE ? BOUNCE_SIZE : len))
+		return NULL;
+	return p;
+}
+
+static void bounce_put(struct bdev_aio *a, void *p, uint64_t len)
+{
+	if (len <= BOUNCE_SIZE && a->nbounce < BOUNCE_KEEP)
+		a->bounce_free[a->nbounce++] = p;
+	else
+		free(p);
 }
 
 static void aio_finish(struct nvmf_req *req, long res)
@@ -66,7 +94,7 @@ static void aio_finish(struct nvmf_req *req, long res)
 	if (io->bounce) {
 		if (!rc && io->op == BDEV_READ)
 			nvmf_req_copy_to(req, io->bounce, io->len);
-		free(io->bounce);
+		bounce_put(req->core_ctx, io->bounce, io->len);
 		io->bounce = NULL;
 	}
 	bdev_io_done(req, rc);
@@ -94,7 +122,8 @@ static int aio_prep_rw(struct bdev_aio *a, struct nvmf_req *req, uint64_t off,
 			io_prep_pwritev(&io->iocb, fd, req->iov, req->iovcnt, (long long)off);
 		return 0;
 	}
-	if (posix_memalign(&io->bounce, 4096, io->len))
+	io->bounce = bounce_get(a, io->len);
+	if (!io->bounce)
 		return -ENOMEM;
 	if (io->op == BDEV_WRITE) {
 		nvmf_req_copy_from(req, io->bounce, io->len);
@@ -188,7 +217,7 @@ static void aio_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
 		if (!rc)
 			rc = aio_submit_iocb(a, req);
 		if (rc && io->bounce) {
-			free(io->bounce);
+			bounce_put(a, io->bounce, io->len);
 			io->bounce = NULL;
 		}
 		break;
@@ -277,6 +306,8 @@ static void aio_close(struct bdev_aio *a)
 		close(a->fd_dsync);
 	if (a->fd >= 0)
 		close(a->fd);
+	while (a->nbounce)
+		free(a->bounce_free[--a->nbounce]);
 	free(a);
 }
 
