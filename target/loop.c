@@ -9,6 +9,7 @@
  * the nearest one, so no timerfd is needed.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +244,8 @@ static int next_timeout_ms(struct nvmf_loop_state *l, uint64_t now, int cap)
 		if (t->dead || !t->armed)
 			continue;
 		d = t->deadline_us > now ? (int64_t)(t->deadline_us - now + 999) / 1000 : 0;
+		if (d > INT32_MAX)
+			d = INT32_MAX;
 		if (ms < 0 || d < ms)
 			ms = (int)d;
 	}

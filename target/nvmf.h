@@ -55,7 +55,7 @@ struct nvmf_req {
 	uint64_t core_tag;
 	void (*core_cb)(struct nvmf_req *req, int res);
 	void (*core_exec)(struct nvmf_req *req);	/* set by parsing */
-	struct nvmf_req *core_next;	/* core queues (held AERs, retries) */
+	struct nvmf_req *core_next;	/* core queues (backend retries) */
 	_Alignas(8) unsigned char core_priv[128];	/* backend I/O state (iocb) */
 };
 
