@@ -2,7 +2,7 @@
 /*
  * NVM I/O commands: Read, Write, Flush, Write Zeroes, Dataset Management.
  * Parsing checks the namespace, range and length and picks the execute
- * function; the backend completes through io_done, which maps -errno to a
+ * function; the backend completes through nvmf_io_done, which maps -errno to a
  * media status.
  */
 #include <errno.h>
@@ -22,7 +22,7 @@ static struct nvmf_ns *req_ns(const struct nvmf_req *req)
 	return nvmf_subsystem_get_ns(req->qpair->ctrlr->subsys, req->cmd->nsid);
 }
 
-static void io_done(struct nvmf_req *req, int res)
+static void nvmf_io_done(struct nvmf_req *req, int res)
 {
 	uint8_t opc = req->cmd->opc;
 	nvme_status st = 0;
@@ -60,12 +60,12 @@ static void exec_rw(struct nvmf_req *req)
 		ns->units_read += (uint64_t)nlb * b->block_size / 512;
 	}
 	bdev_submit(b, req, write ? BDEV_WRITE : BDEV_READ, slba * b->block_size,
-		    (uint64_t)nlb * b->block_size, req->cmd->cdw12 & IO_FUA, io_done);
+		    (uint64_t)nlb * b->block_size, req->cmd->cdw12 & IO_FUA, nvmf_io_done);
 }
 
 static void exec_flush(struct nvmf_req *req)
 {
-	bdev_submit(req_ns(req)->bdev, req, BDEV_FLUSH, 0, 0, false, io_done);
+	bdev_submit(req_ns(req)->bdev, req, BDEV_FLUSH, 0, 0, false, nvmf_io_done);
 }
 
 static void exec_write_zeroes(struct nvmf_req *req)
@@ -77,7 +77,7 @@ static void exec_write_zeroes(struct nvmf_req *req)
 	range_of(req, &slba, &nlb);
 	bdev_submit(b, req, req->cmd->cdw12 & WZ_DEAC ? BDEV_UNMAP : BDEV_WRITE_ZEROES,
 		    slba * b->block_size, (uint64_t)nlb * b->block_size,
-		    req->cmd->cdw12 & IO_FUA, io_done);
+		    req->cmd->cdw12 & IO_FUA, nvmf_io_done);
 }
 
 /*
@@ -97,7 +97,7 @@ static void dsm_next(struct nvmf_req *req, int res)
 
 	if (res || d->next == d->n) {
 		free(d);
-		io_done(req, res);
+		nvmf_io_done(req, res);
 		return;
 	}
 	r = &d->r[d->next++];

@@ -82,7 +82,7 @@ static int suite_fini(void)
 	return 0;
 }
 
-static void io_cmd(struct nvme_cmd *c, uint8_t opc, uint32_t nsid, uint64_t slba,
+static void ut_io_cmd(struct nvme_cmd *c, uint8_t opc, uint32_t nsid, uint64_t slba,
 		   uint32_t nlb, uint32_t cdw12_flags)
 {
 	memset(c, 0, sizeof(*c));
@@ -94,12 +94,12 @@ static void io_cmd(struct nvme_cmd *c, uint8_t opc, uint32_t nsid, uint64_t slba
 	c->cdw12 = (nlb ? nlb - 1 : 0) | cdw12_flags;
 }
 
-static nvme_status io(uint8_t opc, uint32_t nsid, uint64_t slba, uint32_t nlb,
+static nvme_status ut_io(uint8_t opc, uint32_t nsid, uint64_t slba, uint32_t nlb,
 		      uint32_t flags, void *buf, uint32_t len)
 {
 	struct nvme_cmd c;
 
-	io_cmd(&c, opc, nsid, slba, nlb, flags);
+	ut_io_cmd(&c, opc, nsid, slba, nlb, flags);
 	return lo_cmd(g_tgt, &g_ioq, &c, buf, len, NULL);
 }
 
@@ -132,8 +132,8 @@ static void rw_roundtrip(uint32_t nsid, uint64_t slba, uint32_t flags)
 	uint8_t *w = abuf(len, 0), *r = abuf(len, 0xEE);
 
 	fill_pattern(w, len, (unsigned)(slba + nsid));
-	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE, nsid, slba, 8, flags, w, len), 0);
-	CU_ASSERT_EQUAL(io(NVME_OPC_READ, nsid, slba, 8, 0, r, len), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE, nsid, slba, 8, flags, w, len), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, nsid, slba, 8, 0, r, len), 0);
 	CU_ASSERT_EQUAL(memcmp(w, r, len), 0);
 	free(w);
 	free(r);
@@ -152,14 +152,14 @@ static void test_file_rw(void)
 	rw_roundtrip(NS_FILE, 1000, IO_FUA_FLAG);
 	/* The data is in the file itself. */
 	fill_pattern(w, 4096, 99);
-	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE, NS_FILE, 2048, 8, IO_FUA_FLAG, w, 4096), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE, NS_FILE, 2048, 8, IO_FUA_FLAG, w, 4096), 0);
 	snprintf(path, sizeof(path), "%s/f", g_dir);
 	fd = open(path, O_RDONLY);
 	CU_ASSERT_EQUAL(pread(fd, disk, 4096, 2048 * BS), 4096);
 	CU_ASSERT_EQUAL(memcmp(w, disk, 4096), 0);
 	close(fd);
 	/* Completion is asynchronous: it arrives from the loop, not from exec. */
-	io_cmd(&c, NVME_OPC_READ, NS_FILE, 2048, 8, 0);
+	ut_io_cmd(&c, NVME_OPC_READ, NS_FILE, 2048, 8, 0);
 	rq = lo_start(&g_ioq, &c, disk, 4096);
 	CU_ASSERT_EQUAL(rq->done, 0);
 	CU_ASSERT(g_tgt->io_inflight > 0);
@@ -168,7 +168,7 @@ static void test_file_rw(void)
 	CU_ASSERT_EQUAL(lo_status(&rq->cpl), 0);
 	CU_ASSERT_EQUAL(g_tgt->io_inflight, 0);
 	free(rq);
-	CU_ASSERT_EQUAL(io(NVME_OPC_FLUSH, NS_FILE, 0, 0, 0, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_FLUSH, NS_FILE, 0, 0, 0, NULL, 0), 0);
 	free(w);
 	free(disk);
 }
@@ -182,7 +182,7 @@ static void test_multi_iov_and_unaligned(void)
 	/* Three buffers, one command. */
 	fill_pattern(a, 4096, 1);
 	fill_pattern(b, 4096, 2);
-	io_cmd(&c, NVME_OPC_WRITE, NS_FILE, 4096, 16, 0);
+	ut_io_cmd(&c, NVME_OPC_WRITE, NS_FILE, 4096, 16, 0);
 	rq = calloc(1, sizeof(*rq));
 	rq->req.qpair = &g_ioq.qp;
 	rq->req.cmd = &rq->cmd;
@@ -197,14 +197,14 @@ static void test_multi_iov_and_unaligned(void)
 	lo_wait(g_tgt, rq);
 	CU_ASSERT_EQUAL(lo_status(&rq->cpl), 0);
 	free(rq);
-	CU_ASSERT_EQUAL(io(NVME_OPC_READ, NS_FILE, 4096, 16, 0, big, 8192), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, NS_FILE, 4096, 16, 0, big, 8192), 0);
 	CU_ASSERT_EQUAL(memcmp(big, a, 4096), 0);
 	CU_ASSERT_EQUAL(memcmp(big + 4096, b, 4096), 0);
 	/* A buffer O_DIRECT cannot take (in-capsule data at an odd offset). */
 	fill_pattern(big + 8, 512, 5);
-	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE, NS_FILE, 7, 1, 0, big + 8, 512), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE, NS_FILE, 7, 1, 0, big + 8, 512), 0);
 	memset(a + 24, 0, 512);
-	CU_ASSERT_EQUAL(io(NVME_OPC_READ, NS_FILE, 7, 1, 0, a + 24, 512), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, NS_FILE, 7, 1, 0, a + 24, 512), 0);
 	CU_ASSERT_EQUAL(memcmp(a + 24, big + 8, 512), 0);
 	free(a);
 	free(b);
@@ -218,9 +218,9 @@ static void test_zeroes_and_deallocate(uint32_t nsid)
 	struct nvme_dsm_range *rg = abuf(4096, 0);
 
 	fill_pattern(w, len, 3);
-	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE, nsid, 256, 64, 0, w, len), 0);
-	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE_ZEROES, nsid, 264, 8, 0, NULL, 0), 0);
-	CU_ASSERT_EQUAL(io(NVME_OPC_READ, nsid, 256, 64, 0, r, len), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE, nsid, 256, 64, 0, w, len), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE_ZEROES, nsid, 264, 8, 0, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, nsid, 256, 64, 0, r, len), 0);
 	CU_ASSERT_EQUAL(memcmp(r, w, 8 * BS), 0);
 	CU_ASSERT(all_zero(r + 8 * BS, 8 * BS));
 	CU_ASSERT_EQUAL(memcmp(r + 16 * BS, w + 16 * BS, 48 * BS), 0);
@@ -230,7 +230,7 @@ static void test_zeroes_and_deallocate(uint32_t nsid)
 	{
 		struct nvme_cmd c;
 
-		io_cmd(&c, NVME_OPC_DSM, nsid, 0, 0, 0);
+		ut_io_cmd(&c, NVME_OPC_DSM, nsid, 0, 0, 0);
 		c.cdw10 = 1;		/* two ranges */
 		c.cdw11 = 1u << 2;	/* AD */
 		CU_ASSERT_EQUAL(lo_cmd(g_tgt, &g_ioq, &c, rg, 4096, NULL), 0);
@@ -243,7 +243,7 @@ static void test_zeroes_and_deallocate(uint32_t nsid)
 		CU_ASSERT_EQUAL(lo_cmd(g_tgt, &g_ioq, &c, rg, 16, NULL),
 				NVME_SC_DATA_SGL_LEN_INVALID);
 	}
-	CU_ASSERT_EQUAL(io(NVME_OPC_READ, nsid, 256, 64, 0, r, len), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, nsid, 256, 64, 0, r, len), 0);
 	CU_ASSERT_EQUAL(memcmp(r + 16 * BS, w + 16 * BS, 16 * BS), 0);
 	CU_ASSERT(all_zero(r + 32 * BS, 8 * BS));
 	CU_ASSERT_EQUAL(memcmp(r + 40 * BS, w + 40 * BS, 8 * BS), 0);
@@ -264,29 +264,29 @@ static void test_io_errors(void)
 	struct nvme_cpl cpl;
 	struct nvme_cmd c;
 
-	io_cmd(&c, NVME_OPC_READ, NS_FILE, 32767, 2, 0);
+	ut_io_cmd(&c, NVME_OPC_READ, NS_FILE, 32767, 2, 0);
 	CU_ASSERT_EQUAL(lo_cmd(g_tgt, &g_ioq, &c, buf, 1024, &cpl), NVME_SC_LBA_OUT_OF_RANGE);
 	CU_ASSERT(lo_dnr(&cpl));
-	io_cmd(&c, NVME_OPC_READ, NS_FILE, ~0ull - 1, 4, 0);	/* wraps */
+	ut_io_cmd(&c, NVME_OPC_READ, NS_FILE, ~0ull - 1, 4, 0);	/* wraps */
 	CU_ASSERT_EQUAL(lo_cmd(g_tgt, &g_ioq, &c, buf, 2048, NULL), NVME_SC_LBA_OUT_OF_RANGE);
-	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE_ZEROES, NS_FILE, 32760, 9, 0, NULL, 0),
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE_ZEROES, NS_FILE, 32760, 9, 0, NULL, 0),
 			NVME_SC_LBA_OUT_OF_RANGE);
-	io_cmd(&c, NVME_OPC_READ, 9, 0, 1, 0);
+	ut_io_cmd(&c, NVME_OPC_READ, 9, 0, 1, 0);
 	CU_ASSERT_EQUAL(lo_cmd(g_tgt, &g_ioq, &c, buf, 512, &cpl), NVME_SC_INVALID_NS);
 	CU_ASSERT(lo_dnr(&cpl));
-	CU_ASSERT_EQUAL(io(0x05, NS_FILE, 0, 1, 0, buf, 512), NVME_SC_INVALID_OPCODE);
+	CU_ASSERT_EQUAL(ut_io(0x05, NS_FILE, 0, 1, 0, buf, 512), NVME_SC_INVALID_OPCODE);
 	/* 257 blocks of 512 B: over max_io_size 128 KiB (MDTS). */
-	CU_ASSERT_EQUAL(io(NVME_OPC_READ, NS_FILE, 0, 257, 0, buf, 257 * 512),
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, NS_FILE, 0, 257, 0, buf, 257 * 512),
 			NVME_SC_INVALID_FIELD);
-	CU_ASSERT_EQUAL(io(NVME_OPC_READ, NS_FILE, 0, 256, 0, buf, 256 * 512), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, NS_FILE, 0, 256, 0, buf, 256 * 512), 0);
 	/* The SGL does not match the blocks. */
-	CU_ASSERT_EQUAL(io(NVME_OPC_READ, NS_FILE, 0, 2, 0, buf, 512),
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, NS_FILE, 0, 2, 0, buf, 512),
 			NVME_SC_DATA_SGL_LEN_INVALID);
 	/* Read-only namespace: reads fine, writes refused. */
-	CU_ASSERT_EQUAL(io(NVME_OPC_READ, NS_RO, 0, 1, 0, buf, 512), 0);
-	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE, NS_RO, 0, 1, 0, buf, 512),
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, NS_RO, 0, 1, 0, buf, 512), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE, NS_RO, 0, 1, 0, buf, 512),
 			NVME_SC_NS_WRITE_PROTECTED);
-	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE_ZEROES, NS_RO, 0, 1, 0, NULL, 0),
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE_ZEROES, NS_RO, 0, 1, 0, NULL, 0),
 			NVME_SC_NS_WRITE_PROTECTED);
 	free(buf);
 }
@@ -300,10 +300,10 @@ static void test_backend_error(void)
 
 	snprintf(path, sizeof(path), "%s/s", g_dir);
 	CU_ASSERT_EQUAL(truncate(path, 1 << 20), 0);	/* shrunk behind our back */
-	io_cmd(&c, NVME_OPC_READ, NS_SHRINK, 8192, 8, 0);
+	ut_io_cmd(&c, NVME_OPC_READ, NS_SHRINK, 8192, 8, 0);
 	CU_ASSERT_EQUAL(lo_cmd(g_tgt, &g_ioq, &c, buf, 4096, &cpl), NVME_SC_UNRECOVERED_READ);
 	CU_ASSERT_EQUAL(cpl.status >> 9 & 0x7, NVME_SCT_MEDIA);
-	CU_ASSERT_EQUAL(io(NVME_OPC_READ, NS_SHRINK, 0, 8, 0, buf, 4096), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, NS_SHRINK, 0, 8, 0, buf, 4096), 0);
 	free(buf);
 }
 
@@ -320,12 +320,12 @@ static void test_write_fault(void)
 	lim = old;
 	lim.rlim_cur = 1 << 20;
 	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	io_cmd(&c, NVME_OPC_WRITE, NS_FILE, 8192, 8, 0);	/* at 4 MiB */
+	ut_io_cmd(&c, NVME_OPC_WRITE, NS_FILE, 8192, 8, 0);	/* at 4 MiB */
 	CU_ASSERT_EQUAL(lo_cmd(g_tgt, &g_ioq, &c, buf, 4096, &cpl), NVME_SC_WRITE_FAULT);
 	CU_ASSERT_EQUAL(cpl.status >> 9 & 0x7, NVME_SCT_MEDIA);
-	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE, NS_FILE, 8, 8, 0, buf, 4096), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE, NS_FILE, 8, 8, 0, buf, 4096), 0);
 	CU_ASSERT_EQUAL(setrlimit(RLIMIT_FSIZE, &old), 0);
-	CU_ASSERT_EQUAL(io(NVME_OPC_WRITE, NS_FILE, 8192, 8, 0, buf, 4096), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE, NS_FILE, 8192, 8, 0, buf, 4096), 0);
 	free(buf);
 }
 
@@ -337,7 +337,7 @@ static void test_tmpfs_buffered(void)
 	}
 	rw_roundtrip(NS_TMPFS, 0, 0);
 	rw_roundtrip(NS_TMPFS, 100, IO_FUA_FLAG);
-	CU_ASSERT_EQUAL(io(NVME_OPC_FLUSH, NS_TMPFS, 0, 0, 0, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_FLUSH, NS_TMPFS, 0, 0, 0, NULL, 0), 0);
 	test_zeroes_and_deallocate(NS_TMPFS);
 }
 
@@ -345,9 +345,9 @@ static void test_ram(void)
 {
 	rw_roundtrip(NS_RAM, 0, 0);
 	rw_roundtrip(NS_RAM, 2040, IO_FUA_FLAG);
-	CU_ASSERT_EQUAL(io(NVME_OPC_FLUSH, NS_RAM, 0, 0, 0, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_FLUSH, NS_RAM, 0, 0, 0, NULL, 0), 0);
 	test_zeroes_and_deallocate(NS_RAM);
-	CU_ASSERT_EQUAL(io(NVME_OPC_READ, NS_RAM, 2048, 1, 0, NULL, 0), NVME_SC_LBA_OUT_OF_RANGE);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, NS_RAM, 2048, 1, 0, NULL, 0), NVME_SC_LBA_OUT_OF_RANGE);
 }
 
 static void test_smart_counts(void)
