@@ -44,7 +44,8 @@ static void usage(FILE *f, const char *prog)
 		"  -m, --cpumask MASK    core mask in hex (default: any CPU, unpinned)\n"
 		"  -s, --mem-size MB     memory in MiB (default: hugepages on demand,\n"
 		"                        128 with --no-huge)\n"
-		"      --no-huge         anonymous memory instead of hugepages\n"
+		"      --no-huge         anonymous memory instead of hugepages (the\n"
+		"                        default when no hugepage is free)\n"
 		"      --iova-mode MODE  va (default) or pa\n"
 		"      --legacy-mem      reserve all memory at start\n"
 		"      --file-prefix P   DPDK runtime files under this prefix\n"
@@ -271,6 +272,20 @@ out:
 	return code;
 }
 
+/*
+ * No hugepages free and none asked for explicitly: serve from anonymous
+ * memory rather than refuse to start (the memory maps cover it as well).
+ */
+static void env_fallback(struct env_opts *o)
+{
+	if (o->no_huge || o->legacy_mem || o->iova == ENV_IOVA_PA ||
+	    env_free_hugepages() > 0)
+		return;
+	o->no_huge = true;
+	log_notice("no free hugepages: using anonymous memory, as with --no-huge%s",
+		   o->mem_mb ? "" : " (-s 128)");
+}
+
 int main(int argc, char **argv)
 {
 	struct nvmf_tgt *tgt;
@@ -283,6 +298,7 @@ int main(int argc, char **argv)
 		return code;
 	if (config_check(a.config))
 		return EXIT_CONFIG;
+	env_fallback(&a.env);
 	if (env_init(&a.env))
 		return EXIT_ENV;
 	tgt = nvmf_tgt_create();
