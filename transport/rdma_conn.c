@@ -631,7 +631,7 @@ int nvmf_rdma_cm_poll(void *arg)
 	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK)
 		log_err("rdma: rdma_get_cm_event failed: %s", strerror(errno));
-	if (n)
-		devices_gc(rt);
+	/* Every call: a removed device's last queue goes from its own poller. */
+	devices_gc(rt);
 	return n;
 }
