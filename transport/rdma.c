@@ -24,34 +24,97 @@
 
 /* ---- The thin layer the state machine runs on ---- */
 
-static int io_post_send(struct nvmf_rdma_qpair *qp, struct ibv_send_wr *wr)
+/*
+ * Inside the device poller, posts are chained per queue and go out in one
+ * ibv_post_recv and one ibv_post_send per queue at the end of the poll
+ * (under rxe every post is a system call). Outside it (a completion from
+ * the core's own poller) they go out at once.
+ */
+static void flush_mark(struct nvmf_rdma_conn *c)
 {
-	struct nvmf_rdma_conn *c = (struct nvmf_rdma_conn *)qp;
+	if (c->on_flush)
+		return;
+	c->on_flush = true;
+	TAILQ_INSERT_TAIL(&c->dev->flush, c, flush_link);
+}
+
+void nvmf_rdma_conn_unflush(struct nvmf_rdma_conn *c)
+{
+	if (c->on_flush)
+		TAILQ_REMOVE(&c->dev->flush, c, flush_link);
+	c->on_flush = false;
+	c->send_head = c->send_tail = NULL;
+	c->recv_head = c->recv_tail = NULL;
+}
+
+static int post_send_now(struct nvmf_rdma_conn *c, struct ibv_send_wr *wr)
+{
 	struct ibv_send_wr *bad = NULL;
 	int rc;
 
 	rc = ibv_post_send(c->ibqp, wr, &bad);
 	if (rc)
-		log_err("rdma: qid %u: ibv_post_send failed: %s", qp->qpair.qid,
-			strerror(rc));
+		log_err("rdma: %s: QP 0x%x: ibv_post_send failed: %s", c->dev->name,
+			c->qp_num, strerror(rc));
 	return rc;
 }
 
-static int io_post_recv(struct nvmf_rdma_qpair *qp, struct nvmf_rdma_recv *rv)
+static int post_recv_now(struct nvmf_rdma_conn *c, struct ibv_recv_wr *wr)
 {
-	struct nvmf_rdma_conn *c = (struct nvmf_rdma_conn *)qp;
 	struct ibv_recv_wr *bad = NULL;
 	int rc;
 
-	rv->wr.next = NULL;
 	if (c->dev->srq)
-		rc = ibv_post_srq_recv(c->dev->srq, &rv->wr, &bad);
+		rc = ibv_post_srq_recv(c->dev->srq, wr, &bad);
 	else
-		rc = ibv_post_recv(c->ibqp, &rv->wr, &bad);
+		rc = ibv_post_recv(c->ibqp, wr, &bad);
 	if (rc)
-		log_err("rdma: qid %u: posting a receive failed: %s", qp->qpair.qid,
-			strerror(rc));
+		log_err("rdma: %s: QP 0x%x: posting receives failed: %s", c->dev->name,
+			c->qp_num, strerror(rc));
 	return rc;
+}
+
+int nvmf_rdma_io_post_send(struct nvmf_rdma_qpair *qp, struct ibv_send_wr *wr)
+{
+	struct nvmf_rdma_conn *c = (struct nvmf_rdma_conn *)qp;
+	struct ibv_send_wr *tail = wr;
+
+	if (!c->dev->in_poll)
+		return post_send_now(c, wr);
+	while (tail->next)
+		tail = tail->next;
+	if (c->send_tail)
+		c->send_tail->next = wr;
+	else
+		c->send_head = wr;
+	c->send_tail = tail;
+	flush_mark(c);
+	return 0;
+}
+
+int nvmf_rdma_io_post_recv(struct nvmf_rdma_qpair *qp, struct nvmf_rdma_recv *rv)
+{
+	struct nvmf_rdma_conn *c = (struct nvmf_rdma_conn *)qp;
+	struct nvmf_rdma_device *dev = c->dev;
+
+	rv->wr.next = NULL;
+	if (!dev->in_poll)
+		return post_recv_now(c, &rv->wr);
+	if (dev->srq) {
+		if (dev->srq_tail)
+			dev->srq_tail->next = &rv->wr;
+		else
+			dev->srq_head = &rv->wr;
+		dev->srq_tail = &rv->wr;
+		return 0;
+	}
+	if (c->recv_tail)
+		c->recv_tail->next = &rv->wr;
+	else
+		c->recv_head = &rv->wr;
+	c->recv_tail = &rv->wr;
+	flush_mark(c);
+	return 0;
 }
 
 static void io_qp_error(struct nvmf_rdma_qpair *qp, const char *why)
@@ -60,8 +123,8 @@ static void io_qp_error(struct nvmf_rdma_qpair *qp, const char *why)
 }
 
 const struct nvmf_rdma_io_ops nvmf_rdma_io = {
-	.post_send = io_post_send,
-	.post_recv = io_post_recv,
+	.post_send = nvmf_rdma_io_post_send,
+	.post_recv = nvmf_rdma_io_post_recv,
 	.qp_error = io_qp_error,
 	.xfer = nvmf_req_xfer,
 	.exec = nvmf_req_exec,
@@ -110,16 +173,58 @@ static struct nvmf_rdma_conn *qpn_find(struct nvmf_rdma_device *dev, uint32_t qp
 	return NULL;
 }
 
-static void srq_repost(struct nvmf_rdma_device *dev, struct nvmf_rdma_recv *rv)
+static void srq_post(struct nvmf_rdma_device *dev, struct ibv_recv_wr *wr)
 {
 	struct ibv_recv_wr *bad = NULL;
 	int rc;
 
-	rv->wr.next = NULL;
-	rc = ibv_post_srq_recv(dev->srq, &rv->wr, &bad);
+	rc = ibv_post_srq_recv(dev->srq, wr, &bad);
 	if (rc)
-		log_err("rdma: %s: reposting a shared receive failed: %s", dev->name,
+		log_err("rdma: %s: reposting shared receives failed: %s", dev->name,
 			strerror(rc));
+}
+
+static void srq_repost(struct nvmf_rdma_device *dev, struct nvmf_rdma_recv *rv)
+{
+	rv->wr.next = NULL;
+	if (!dev->in_poll) {
+		srq_post(dev, &rv->wr);
+		return;
+	}
+	if (dev->srq_tail)
+		dev->srq_tail->next = &rv->wr;
+	else
+		dev->srq_head = &rv->wr;
+	dev->srq_tail = &rv->wr;
+}
+
+/* A dying queue's waiting posts are dropped: its teardown finishes them. */
+static void conn_flush(struct nvmf_rdma_conn *c)
+{
+	struct ibv_send_wr *send = c->send_head;
+	struct ibv_recv_wr *recv = c->recv_head;
+
+	nvmf_rdma_conn_unflush(c);
+	if (c->qp.dying)
+		return;
+	if (recv && post_recv_now(c, recv)) {
+		nvmf_rdma_conn_disconnect(c, "cannot post receives");
+		return;
+	}
+	if (send && post_send_now(c, send))
+		nvmf_rdma_conn_disconnect(c, "cannot post sends");
+}
+
+static void device_flush(struct nvmf_rdma_device *dev)
+{
+	struct nvmf_rdma_conn *c;
+
+	if (dev->srq_head) {
+		srq_post(dev, dev->srq_head);
+		dev->srq_head = dev->srq_tail = NULL;
+	}
+	while ((c = TAILQ_FIRST(&dev->flush)))
+		conn_flush(c);
 }
 
 static void wc_recv(struct nvmf_rdma_device *dev, struct nvmf_rdma_recv *rv,
@@ -191,19 +296,24 @@ static void cq_events_ack(struct nvmf_rdma_device *dev)
 	dev->armed = false;
 }
 
-static int device_poll(void *arg)
+int nvmf_rdma_device_poll(void *arg)
 {
 	struct nvmf_rdma_device *dev = arg;
 	int n, rounds = 0, done = 0;
 
 	if (dev->armed)
 		cq_events_ack(dev);
+	dev->in_poll = true;
 	do {
 		n = nvmf_rdma_device_poll_cq(dev);
 		done += n;
 	} while (n == NVMF_RDMA_POLL_BATCH && ++rounds < NVMF_RDMA_POLL_ROUNDS);
-	if (!TAILQ_EMPTY(&dev->dying))
+	device_flush(dev);
+	if (!TAILQ_EMPTY(&dev->dying)) {
 		done += nvmf_rdma_conns_reap(dev);
+		device_flush(dev);
+	}
+	dev->in_poll = false;
 	return done;
 }
 
@@ -221,8 +331,11 @@ static void device_arm(void *arg)
 		return;
 	}
 	dev->armed = true;
+	dev->in_poll = true;
 	while (nvmf_rdma_device_poll_cq(dev) > 0)
 		;
+	device_flush(dev);
+	dev->in_poll = false;
 }
 
 /* Make room in the device's CQ for a queue: 0, or -ENOSPC (logged). */
@@ -453,12 +566,13 @@ static int device_add(struct nvmf_rdma_transport *rt, struct ibv_context *ctx)
 	dev->ctx = ctx;
 	TAILQ_INIT(&dev->conns);
 	TAILQ_INIT(&dev->dying);
+	TAILQ_INIT(&dev->flush);
 	snprintf(dev->name, sizeof(dev->name), "%s", ibv_get_device_name(ctx->device));
 	rc = device_verbs(dev);
 	if (rc)
 		goto err;
 	snprintf(pname, sizeof(pname), "rdma_cq:%s", dev->name);
-	dev->poller = nvmf_poller_add(rt->t.tgt, pname, device_poll, device_arm,
+	dev->poller = nvmf_poller_add(rt->t.tgt, pname, nvmf_rdma_device_poll, device_arm,
 				      dev->channel->fd, dev);
 	if (!dev->poller) {
 		rc = -ENOMEM;

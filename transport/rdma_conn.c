@@ -108,6 +108,7 @@ void nvmf_rdma_conn_release(struct nvmf_rdma_conn *c)
 		nvmf_qpair_fini(&c->qp.qpair);
 	}
 	conn_qp_destroy(c);
+	nvmf_rdma_conn_unflush(c);
 	if (c->on_dying)
 		TAILQ_REMOVE(&dev->dying, c, dying_link);
 	nvmf_rdma_qpn_del(dev, c);

@@ -47,6 +47,9 @@ struct nvmf_rdma_device {
 	uint8_t *srq_bufs;
 	struct nvmf_poller *poller;
 	bool armed;		/* CQ notification requested */
+	bool in_poll;		/* posts wait for the end of the poll: batched */
+	TAILQ_HEAD(, nvmf_rdma_conn) flush;	/* queues with posts waiting */
+	struct ibv_recv_wr *srq_head, *srq_tail;	/* SRQ reposts waiting */
 	bool removed;		/* DEVICE_REMOVAL seen */
 	bool send_with_inv;
 	uint32_t max_sge;	/* per data WR */
@@ -69,11 +72,15 @@ struct nvmf_rdma_conn {
 	bool cm_gone;		/* the peer disconnected: no rdma_disconnect */
 	bool on_dying;
 	bool zombie;		/* verbs gone, waits for the core's requests */
+	bool on_flush;
+	struct ibv_send_wr *send_head, *send_tail;	/* posts waiting */
+	struct ibv_recv_wr *recv_head, *recv_tail;
 	struct nvmf_rdma_recv *recvs;	/* no SRQ: this queue's capsules */
 	uint8_t *recv_bufs;
 	struct nvme_cpl *cpls;
 	TAILQ_ENTRY(nvmf_rdma_conn) link;
 	TAILQ_ENTRY(nvmf_rdma_conn) dying_link;
+	TAILQ_ENTRY(nvmf_rdma_conn) flush_link;
 	struct nvmf_rdma_conn *qpn_next;
 };
 
@@ -105,6 +112,10 @@ extern const struct nvmf_rdma_io_ops nvmf_rdma_io;
 struct nvmf_rdma_device *nvmf_rdma_device_find(struct nvmf_rdma_transport *rt,
 					       struct ibv_context *ctx);
 int nvmf_rdma_device_poll_cq(struct nvmf_rdma_device *dev);
+int nvmf_rdma_device_poll(void *dev);
+int nvmf_rdma_io_post_send(struct nvmf_rdma_qpair *qp, struct ibv_send_wr *wr);
+int nvmf_rdma_io_post_recv(struct nvmf_rdma_qpair *qp, struct nvmf_rdma_recv *rv);
+void nvmf_rdma_conn_unflush(struct nvmf_rdma_conn *c);
 int nvmf_rdma_cq_reserve(struct nvmf_rdma_device *dev, int slots);
 void nvmf_rdma_device_free(struct nvmf_rdma_device *dev);
 void nvmf_rdma_qpn_add(struct nvmf_rdma_device *dev, struct nvmf_rdma_conn *c);

@@ -40,7 +40,31 @@ static struct {
 	int execs;
 	int sends;
 	struct nvmf_req *exec_req[16];
+	bool exec_completes;
+	int send_calls, send_wrs, recv_calls, recv_wrs;
 } g;
+
+static int fake_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr,
+			  struct ibv_send_wr **bad)
+{
+	(void)qp;
+	(void)bad;
+	g.send_calls++;
+	for (; wr; wr = wr->next)
+		g.send_wrs++;
+	return 0;
+}
+
+static int fake_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr,
+			  struct ibv_recv_wr **bad)
+{
+	(void)qp;
+	(void)bad;
+	g.recv_calls++;
+	for (; wr; wr = wr->next)
+		g.recv_wrs++;
+	return 0;
+}
 
 static int fake_poll_cq(struct ibv_cq *cq, int n, struct ibv_wc *wc)
 {
@@ -65,6 +89,7 @@ static int fake_post_srq_recv(struct ibv_srq *srq, struct ibv_recv_wr *wr,
 static struct ibv_context g_ctx;
 static struct ibv_cq g_cq;
 static struct ibv_srq g_srq;
+static struct ibv_qp g_ibqp;
 
 /* ---- Fake core, real teardown ---- */
 
@@ -99,6 +124,8 @@ static enum nvmf_xfer io_xfer(const struct nvmf_req *req)
 static void io_exec(struct nvmf_req *req)
 {
 	g.exec_req[g.execs++ % 16] = req;
+	if (g.exec_completes)
+		nvmf_rdma_ops.req_complete(req);
 }
 
 static void io_fail(struct nvmf_req *req, nvme_status st)
@@ -109,6 +136,12 @@ static void io_fail(struct nvmf_req *req, nvme_status st)
 
 static const struct nvmf_rdma_io_ops fake_io = {
 	io_post_send, io_post_recv, io_qp_error, io_xfer, io_exec, io_fail,
+};
+
+/* rdma.c's own posting (batched in the poller) over the fake context. */
+static const struct nvmf_rdma_io_ops verbs_io = {
+	nvmf_rdma_io_post_send, nvmf_rdma_io_post_recv, io_qp_error, io_xfer,
+	io_exec, io_fail,
 };
 
 static struct ibv_mr *fake_reg(struct ibv_pd *pd, void *addr, size_t len, int access)
@@ -160,8 +193,11 @@ static int suite_init(void)
 		return 1;
 	g_ctx.ops.poll_cq = fake_poll_cq;
 	g_ctx.ops.post_srq_recv = fake_post_srq_recv;
+	g_ctx.ops.post_send = fake_post_send;
+	g_ctx.ops.post_recv = fake_post_recv;
 	g_cq.context = &g_ctx;
 	g_srq.context = &g_ctx;
+	g_ibqp.context = &g_ctx;
 	for (i = 0; i < 8; i++)
 		if (nvmf_rdma_recv_init(&g_srq_recv[i], mem_take(RLEN), RLEN, g_map))
 			return 1;
@@ -188,6 +224,7 @@ static void dev_reset(bool srq)
 	strcpy(g_dev.name, "fake0");
 	TAILQ_INIT(&g_dev.conns);
 	TAILQ_INIT(&g_dev.dying);
+	TAILQ_INIT(&g_dev.flush);
 }
 
 /* A queue as rdma_conn.c builds one, minus the verbs QP and the CM id. */
@@ -340,6 +377,52 @@ static void test_teardown_waits_for_core(void)
 	CU_ASSERT_TRUE(TAILQ_EMPTY(&g_dev.conns));
 }
 
+static void test_posts_batched_in_poll(void)
+{
+	struct nvmf_rdma_conn *a;
+	struct nvmf_req *later;
+	int i;
+
+	dev_reset(false);
+	a = conn_new(0x31);
+	a->qp.io = &verbs_io;
+	a->ibqp = &g_ibqp;
+	g.exec_completes = true;	/* e.g. a RAM namespace: done in exec */
+	for (i = 0; i < 3; i++)
+		wc_recv(&a->recvs[i], 0x31, 0x00, 0, IBV_WC_SUCCESS);
+	CU_ASSERT_EQUAL(nvmf_rdma_device_poll(&g_dev), 3);
+	CU_ASSERT_EQUAL(g.execs, 3);
+	CU_ASSERT_EQUAL(g.recv_calls, 1);	/* 3 reposts, one call */
+	CU_ASSERT_EQUAL(g.recv_wrs, 3);
+	CU_ASSERT_EQUAL(g.send_calls, 1);	/* 3 responses, one call */
+	CU_ASSERT_EQUAL(g.send_wrs, 3);
+	for (i = 0; i < 3; i++)
+		wc_send(g.exec_req[i]);
+	CU_ASSERT_EQUAL(nvmf_rdma_device_poll(&g_dev), 3);
+	CU_ASSERT_EQUAL(g.send_calls, 1);
+	/* A completion from the core's own poller goes out at once. */
+	g.exec_completes = false;
+	wc_recv(&a->recvs[0], 0x31, 0x00, 0, IBV_WC_SUCCESS);
+	CU_ASSERT_EQUAL(nvmf_rdma_device_poll(&g_dev), 1);
+	later = g.exec_req[3];
+	CU_ASSERT_EQUAL(g.send_calls, 1);
+	nvmf_rdma_ops.req_complete(later);
+	CU_ASSERT_EQUAL(g.send_calls, 2);
+	CU_ASSERT_EQUAL(g.recv_calls, 2);
+	wc_send(later);
+	CU_ASSERT_EQUAL(nvmf_rdma_device_poll(&g_dev), 1);
+	/* An error in the batch: the queue's waiting posts are not sent. */
+	g.exec_completes = true;
+	wc_recv(&a->recvs[1], 0x31, 0x00, 0, IBV_WC_SUCCESS);
+	wc_recv(&a->recvs[2], 0x31, 0x00, 0, IBV_WC_LOC_PROT_ERR);
+	a->ibqp = NULL;		/* no verbs QP to destroy in this test */
+	CU_ASSERT_EQUAL(nvmf_rdma_device_poll(&g_dev), 3);	/* 2 + reaped */
+	CU_ASSERT_EQUAL(g.send_calls, 2);
+	CU_ASSERT_TRUE(TAILQ_EMPTY(&g_dev.conns));
+	CU_ASSERT_TRUE(TAILQ_EMPTY(&g_dev.flush));
+	CU_ASSERT_EQUAL(g_pool.nfree, 8);
+}
+
 int main(void)
 {
 	static const struct {
@@ -349,6 +432,7 @@ int main(void)
 		{ "srq_dispatch_by_qp_number", test_srq_dispatch_by_qp_number },
 		{ "batches_of_32", test_batches_of_32 },
 		{ "teardown_waits_for_core", test_teardown_waits_for_core },
+		{ "posts_batched_in_poll", test_posts_batched_in_poll },
 	};
 	unsigned int failed;
 	CU_pSuite suite;
