@@ -335,6 +335,11 @@ static void device_arm(void *arg)
 	while (nvmf_rdma_device_poll_cq(dev) > 0)
 		;
 	device_flush(dev);
+	/* A queue the core closed from its own poller: do not sleep on it. */
+	if (!TAILQ_EMPTY(&dev->dying)) {
+		nvmf_rdma_conns_reap(dev);
+		device_flush(dev);
+	}
 	dev->in_poll = false;
 }
 
