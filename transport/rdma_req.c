@@ -296,6 +296,12 @@ static void req_new(struct nvmf_rdma_req *r, struct nvmf_rdma_recv *rv)
 	memset(req->cpl, 0, sizeof(*req->cpl));
 	req->length = 0;
 	req->iovcnt = 0;
+	/* Nothing of the previous command: no stale rkey to invalidate. */
+	r->sgl.kind = NVMF_RDMA_SGL_NONE;
+	r->sgl.invalidate = false;
+	r->sgl.ndesc = 0;
+	r->sgl.length = 0;
+	r->wrs.nwr = 0;
 	req->xfer = qp->io->xfer(req);
 	if (req->xfer == NVMF_XFER_NONE) {
 		req_exec(r);
@@ -305,6 +311,7 @@ static void req_new(struct nvmf_rdma_req *r, struct nvmf_rdma_recv *rv)
 	     nvmf_rdma_sgl_parse(req->cmd, req->xfer == NVMF_XFER_HOST_TO_CTRLR,
 				 rv->buf + NVMF_RDMA_SQE_SIZE, icd_len, &qp->lim, &r->sgl);
 	if (st) {
+		r->sgl.invalidate = false;	/* the descriptor may be garbage */
 		req_fail(r, st);
 		return;
 	}

@@ -372,6 +372,34 @@ static void test_send_with_invalidate(void)
 	teardown();
 }
 
+static void test_no_stale_invalidate(void)
+{
+	struct nvmf_rdma_req *r;
+	int i;
+
+	setup(8, 16, 64);
+	g.exec_completes = true;
+	/* Every request once with an rkey to invalidate... */
+	for (i = 0; i < DEPTH; i++) {
+		r = capsule(i, OPC_READ, 100 + i, 4096, NVME_SGL_SUBTYPE_INVALIDATE_KEY, 0);
+		CU_ASSERT_EQUAL(g.posts[g.nposts - 1].op[1], IBV_WR_SEND_WITH_INV);
+		wc_done(r, false, IBV_WC_SUCCESS);
+	}
+	/* ...then a command without data on the same request: plain SEND. */
+	r = capsule(0, OPC_FLUSH, 110, 0, 0, 0);
+	CU_ASSERT_PTR_EQUAL(r, &g_qp.reqs[0]);
+	CU_ASSERT_EQUAL_FATAL(g.nposts, DEPTH + 1);
+	CU_ASSERT_EQUAL(g.posts[DEPTH].nwr, 1);
+	CU_ASSERT_EQUAL(g.posts[DEPTH].op[0], IBV_WR_SEND);
+	wc_done(r, false, IBV_WC_SUCCESS);
+	/* A malformed SGL with the invalidate subtype: no invalidation. */
+	r = capsule(1, OPC_READ, 111, 131072 + 1, NVME_SGL_SUBTYPE_INVALIDATE_KEY, 0);
+	CU_ASSERT_EQUAL(g.fails, 1);
+	CU_ASSERT_EQUAL(g.posts[g.nposts - 1].op[0], IBV_WR_SEND);
+	wc_done(r, false, IBV_WC_SUCCESS);
+	teardown();
+}
+
 static void test_write_reads_then_executes(void)
 {
 	struct nvmf_rdma_req *r;
@@ -686,6 +714,7 @@ int main(void)
 		{ "read_write_chained_with_send", test_read_write_chained_with_send },
 		{ "read_error_sends_no_data", test_read_error_sends_no_data },
 		{ "send_with_invalidate", test_send_with_invalidate },
+		{ "no_stale_invalidate", test_no_stale_invalidate },
 		{ "write_reads_then_executes", test_write_reads_then_executes },
 		{ "read_depth_one", test_read_depth_one },
 		{ "read_depth_two", test_read_depth_two },
