@@ -217,9 +217,14 @@ static int conn_qp_create(struct nvmf_rdma_conn *c, uint32_t sq_size)
 	return 0;
 }
 
+/*
+ * A request holds at most one signaled WR at a time (its last READ, or its
+ * SEND after the WRITEs): two slots per request cover the usual one data
+ * WR; a request needing more waits for room, and one request always fits.
+ */
 static uint32_t conn_sq_size(const struct nvmf_rdma_device *dev, uint16_t depth)
 {
-	uint32_t sq = (uint32_t)depth * 3;
+	uint32_t sq = (uint32_t)depth * 2 + 1;
 
 	if (sq < NVMF_RDMA_MAX_DATA_WR + 1)
 		sq = NVMF_RDMA_MAX_DATA_WR + 1;
