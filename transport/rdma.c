@@ -283,6 +283,11 @@ int nvmf_rdma_device_poll_cq(struct nvmf_rdma_device *dev)
 	return n;
 }
 
+/*
+ * Take the completion event of an armed CQ off the channel (its fd is
+ * level-triggered in the loop's epoll: left there, the loop would never
+ * sleep). The CQ stays armed until its one event has come.
+ */
 static void cq_events_ack(struct nvmf_rdma_device *dev)
 {
 	unsigned int n = 0;
@@ -291,8 +296,9 @@ static void cq_events_ack(struct nvmf_rdma_device *dev)
 
 	while (ibv_get_cq_event(dev->channel, &cq, &ctx) == 0)
 		n++;
-	if (n)
-		ibv_ack_cq_events(dev->cq, n);
+	if (!n)
+		return;
+	ibv_ack_cq_events(dev->cq, n);
 	dev->armed = false;
 }
 
