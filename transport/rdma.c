@@ -445,7 +445,7 @@ static int srq_create(struct nvmf_rdma_device *dev)
 	struct ibv_srq_init_attr a = { 0 };
 	uint32_t len = dev->rt->recv_len;
 
-	if (o->no_srq || dev->attr.max_srq == 0)
+	if (o->no_srq || o->max_srq_depth == 0 || dev->attr.max_srq == 0)
 		return 0;
 	dev->srq_depth = o->max_srq_depth;
 	if (dev->srq_depth > (uint32_t)dev->attr.max_srq_wr)
