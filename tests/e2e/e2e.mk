@@ -12,7 +12,7 @@ E2E_WORK_DIR = $(abspath $(BUILD))/e2e
 E2E_VERBS_CHECK = $(BUILD)/tests/verbs_check
 E2E_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror
 # Each test boots its own VM: script[:arg...]
-E2E_TESTS ?= t_verbs.sh t_basic.sh:kernel
+E2E_TESTS ?= t_verbs.sh t_basic.sh:kernel t_basic.sh:nvmf_tgt
 
 .PHONY: e2e e2e-prepare
 
