@@ -198,9 +198,11 @@ discover() {
     say discovered "$SUBNQN at rdma $E2E_ADDR:$E2E_PORT ($(grep -c '^=====Discovery Log Entry' <<<"$out") log entries)"
 }
 
+# --ctrl-loss-tmo: should the target die, I/O fails after that many seconds instead of
+# hanging in uninterruptible sleep for the default 600 s.
 connect() {
     local ctrl model size_mib
-    timed connect host_connect "$SUBNQN" "$HOST_NQN" "$HOST_ID" >/dev/null ||
+    timed connect host_connect "$SUBNQN" "$HOST_NQN" "$HOST_ID" --ctrl-loss-tmo=15 >/dev/null ||
         fail "nvme connect -t rdma -n $SUBNQN -a $E2E_ADDR -s $E2E_PORT (see dmesg)"
     at_exit "nvme disconnect -n $SUBNQN"
     DEV=$(wait_nvme_dev "$SUBNQN")
