@@ -52,12 +52,12 @@ job_desc() {
         *) fail "unknown job '$1'" ;;
     esac
 }
-job_args() {
+job_args() { # fio job-file options
     case $1 in
-        rr4k_qd1) echo "--rw=randread --bs=4k --iodepth=1" ;;
-        rr4k_qd32) echo "--rw=randread --bs=4k --iodepth=32" ;;
-        sr128k_qd16) echo "--rw=read --bs=128k --iodepth=16" ;;
-        sw128k_qd16) echo "--rw=write --bs=128k --iodepth=16" ;;
+        rr4k_qd1) echo "rw=randread bs=4k iodepth=1" ;;
+        rr4k_qd32) echo "rw=randread bs=4k iodepth=32" ;;
+        sr128k_qd16) echo "rw=read bs=128k iodepth=16" ;;
+        sw128k_qd16) echo "rw=write bs=128k iodepth=16" ;;
     esac
 }
 job_dir() { if [[ $1 == sw* ]]; then echo write; else echo read; fi; }
@@ -204,42 +204,71 @@ measure_ours_idle() {
 }
 
 # ---- rounds -----------------------------------------------------------------------------------
-# fio_value JSON DIR: "IOPS MB/s" of the job in fio's JSON output.
-fio_value() {
-    jq -r --arg d "$2" '.jobs[0][$d] | "\(.iops) \(.bw_bytes / 1000000)"' "$1"
+# One fio run per job: its rounds are fio jobs one after the other (stonewall), and ours'
+# are wrapped in exec_prerun/exec_postrun hooks that resume and pause our target. fio thus
+# starts once per job: under emulation on a busy host a start alone took 4-5 s.
+round_order() { if (($1 % 2)); then echo kernel ours; else echo ours kernel; fi; }
+
+write_hooks() {
+    HOOK_RESUME=/tmp/e2e-bench-resume.sh
+    HOOK_PAUSE=/tmp/e2e-bench-pause.sh
+    # A target that died is a zombie until reaped: the hook fails and fio fails the round.
+    cat >"$HOOK_RESUME" <<EOF
+#!/bin/sh
+[ "\$(cut -d' ' -f3 /proc/$NVMF_TGT_PID/stat 2>/dev/null)" = T ] || exit 1
+kill -CONT $NVMF_TGT_PID && sleep $SETTLE
+EOF
+    printf '#!/bin/sh\nkill -STOP %s\n' "$NVMF_TGT_PID" >"$HOOK_PAUSE"
+    chmod +x "$HOOK_RESUME" "$HOOK_PAUSE"
 }
 
-run_round() { # JOB SIDE ROUND
-    local job=$1 side=$2 r=$3 json args val
-    json=$OUT/$job-$side-$r.json
-    read -r -a args <<<"$(job_args "$job")"
-    [[ $side == ours ]] && ours_resume
-    if timeout -k 10 $((SECS + RAMP + 60)) fio --name="$job" --filename="${DEV[$side]}" --ioengine=libaio --direct=1 "${args[@]}" \
-        --size="${NS_MB}M" --norandommap --randrepeat=0 --time_based --runtime="$SECS" \
-        --ramp_time="$RAMP" --output-format=json --output="$json" >"$json.err" 2>&1 &&
-        val=$(fio_value "$json" "$(job_dir "$job")"); then
-        echo "$job $side $r $val" >>"$RESULTS"
-        log "$(job_desc "$job") round $r/$ROUNDS $side: $(awk '{ printf "%.0f IOPS, %.1f MB/s", $1, $2 }' <<<"$val")"
-    else
-        FAILED_ROUNDS=$((FAILED_ROUNDS + 1))
-        cat "$json.err" >&2 || true
-        log "$(job_desc "$job") round $r/$ROUNDS $side: fio FAILED (output: $json)"
-    fi
-    [[ $side == ours ]] && ours_pause
-    return 0
+job_file() { # JOB
+    local job=$1 r side opt opts
+    read -r -a opts <<<"$(job_args "$job")"
+    echo "[global]"
+    for opt in ioengine=libaio direct=1 "size=${NS_MB}M" norandommap randrepeat=0 time_based \
+        "runtime=$SECS" "ramp_time=$RAMP" "${opts[@]}"; do
+        echo "$opt"
+    done
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for side in $(round_order "$r"); do
+            printf '[%s]\nfilename=%s\nstonewall\n' "$job-$side-$r" "${DEV[$side]}"
+            if [[ $side == ours && $OURS != kernel2 ]]; then
+                printf 'exec_prerun=%s\nexec_postrun=%s\n' "$HOOK_RESUME" "$HOOK_PAUSE"
+            fi
+        done
+    done
+}
+
+# round_value JSON NAME DIR: "IOPS MB/s" of one fio job, or "fail" (a failed exec_prerun
+# hook leaves error 0 but no I/O).
+round_value() {
+    jq -r --arg n "$2" --arg d "$3" '[.jobs[] | select(.jobname == $n)][0]
+        | if . == null or .error != 0 or .[$d].io_bytes == 0 then "fail" else "\(.[$d].iops) \(.[$d].bw_bytes / 1000000)" end' \
+        "$1" 2>/dev/null || echo fail
 }
 
 run_job() {
-    local job=$1 r
+    local job=$1 json=$OUT/$1.json r side val limit
+    job_file "$job" >"$OUT/$job.fio"
+    limit=$((ROUNDS * 2 * (SECS + RAMP + SETTLE + 30) + 60))
+    log "$(job_desc "$job"): $ROUNDS rounds each, about $((ROUNDS * 2 * (SECS + RAMP + 1))) s"
+    # In $OUT: fio leaves the hooks' output there (JOBNAME.prerun.txt).
+    (cd "$OUT" && timeout -k 10 "$limit" fio --output-format=json --output="$json" "$job.fio" \
+        >"$job.err" 2>&1) || { tail -n 20 "$OUT/$job.err" >&2; log "fio failed for $job"; }
     for ((r = 1; r <= ROUNDS; r++)); do
-        if ((r % 2)); then
-            run_round "$job" kernel "$r"
-            run_round "$job" ours "$r"
-        else
-            run_round "$job" ours "$r"
-            run_round "$job" kernel "$r"
-        fi
+        for side in $(round_order "$r"); do
+            val=$(round_value "$json" "$job-$side-$r" "$(job_dir "$job")")
+            if [[ $val == fail ]]; then
+                FAILED_ROUNDS=$((FAILED_ROUNDS + 1))
+                log "$(job_desc "$job") round $r/$ROUNDS $side: FAILED (fio output: $OUT/$job.*)"
+                continue
+            fi
+            echo "$job $side $r $val" >>"$RESULTS"
+            log "$(job_desc "$job") round $r/$ROUNDS $side: $(awk '{ printf "%.0f IOPS, %.1f MB/s", $1, $2 }' <<<"$val")"
+        done
     done
+    if [[ $OURS != kernel2 ]]; then ours_alive || ours_gone; fi
 }
 
 # ---- report ----------------------------------------------------------------------------------
@@ -314,6 +343,7 @@ main() {
     [[ $OURS == kernel2 ]] && timed prefill_ours prefill ours
     measure_ours_idle
     ours_pause
+    [[ $OURS == kernel2 ]] || write_hooks
     for job in "${JOBS[@]}"; do run_job "$job"; done
     ours_resume
     report | tee "$OUT/report.txt"

@@ -25,9 +25,9 @@ BENCH_OURS ?= nvmf_tgt
 BENCH_ROUNDS ?= 5
 BENCH_SECS ?= 8
 BENCH_MEM ?= 3072
-# 8 fio runs per round of each job, ~(BENCH_SECS + 1 s ramp + 3-5 s fio start-up) each, plus
-# boot and set-up.
-BENCH_TIMEOUT ?= $(shell echo $$((8 * $(BENCH_ROUNDS) * ($(BENCH_SECS) + 6) + 180)))
+# 8 fio jobs per round (4 kinds, 2 targets) of BENCH_SECS + 1 s ramp + ~1 s each, plus
+# boot, set-up and one fio start per kind (seconds each under emulation).
+BENCH_TIMEOUT ?= $(shell echo $$((8 * $(BENCH_ROUNDS) * ($(BENCH_SECS) + 3) + 240)))
 
 .PHONY: e2e e2e-prepare run bench-e2e
 

@@ -139,7 +139,7 @@ memory_args() {
         fi
         free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
         if ((free >= pages)); then
-            MEM_DESC="$HUGE_MB MiB of hugepages reserved, $free free"
+            MEM_DESC="hugepages: $HUGE_MB MiB reserved, $free 2 MiB pages free at start"
             return 0
         fi
         local_mode || fail "only $free of $pages hugepages could be reserved (E2E_MEM?)"
