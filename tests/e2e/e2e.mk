@@ -2,6 +2,11 @@
 # Makefile; everything it builds goes under $(BUILD).
 #   make e2e           prepare the VM (cached), build verbs_check, run E2E_TESTS
 #   make e2e-prepare   only prepare the VM (packages, kernel, initramfs) in $(BUILD)/e2e
+#   make run           the demo: nvmf_tgt -c conf/target.json serving a Linux host (here if
+#                      this kernel has soft-RoCE, else in the VM); MAIN_TARGET=kernel: nvmet
+#   make bench-e2e     transport benchmark report, ours vs the kernel's nvmet, in the VM;
+#                      BENCH_OURS=kernel2: the kernel against itself (the noise floor)
+# run and bench-e2e are not part of `make e2e`.
 BUILD ?= build
 CC ?= cc
 # Including this file must not change the including Makefile's default goal.
@@ -14,7 +19,17 @@ E2E_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror
 # Each test boots its own VM: script[:arg...]
 E2E_TESTS ?= t_verbs.sh t_basic.sh:kernel t_basic.sh:nvmf_tgt
 
-.PHONY: e2e e2e-prepare
+# make run / make bench-e2e settings
+MAIN_TARGET ?= nvmf_tgt
+BENCH_OURS ?= nvmf_tgt
+BENCH_ROUNDS ?= 5
+BENCH_SECS ?= 8
+BENCH_MEM ?= 3072
+# 8 fio jobs per round (4 kinds, 2 targets) of BENCH_SECS + 1 s ramp + ~1 s each, plus
+# boot, set-up and one fio start per kind (seconds each under emulation).
+BENCH_TIMEOUT ?= $(shell echo $$((8 * $(BENCH_ROUNDS) * ($(BENCH_SECS) + 3) + 240)))
+
+.PHONY: e2e e2e-prepare run bench-e2e
 
 e2e-prepare:
 	E2E_WORK=$(E2E_WORK_DIR) $(E2E_SRC)/prepare.sh
@@ -29,5 +44,18 @@ e2e: e2e-prepare
 	$(MAKE) --no-print-directory $(E2E_VERBS_CHECK)
 	E2E_WORK=$(E2E_WORK_DIR) VERBS_CHECK=$(abspath $(E2E_VERBS_CHECK)) \
 		$(E2E_SRC)/suite.sh $(E2E_TESTS)
+
+# nvmf_tgt is built only when it is the one to run.
+run:
+	$(if $(filter kernel,$(MAIN_TARGET)),,$(MAKE) --no-print-directory all)
+	E2E_WORK=$(E2E_WORK_DIR) $(E2E_SRC)/run-main.sh $(MAIN_TARGET)
+
+bench-e2e: e2e-prepare
+	$(if $(filter kernel2,$(BENCH_OURS)),,$(MAKE) --no-print-directory all)
+	@echo "bench-e2e: host load average $$(cut -d' ' -f1-3 /proc/loadavg) ($$(nproc) CPUs):" \
+		"other VMs running beside it disturb the numbers"
+	E2E_WORK=$(E2E_WORK_DIR) E2E_TIMEOUT=$(BENCH_TIMEOUT) E2E_MEM=$(BENCH_MEM) \
+		E2E_BENCH_ROUNDS=$(BENCH_ROUNDS) E2E_BENCH_SECS=$(BENCH_SECS) \
+		$(E2E_SRC)/run-vm.sh $(E2E_SRC)/b_transport.sh $(BENCH_OURS)
 
 .DEFAULT_GOAL := $(E2E_SAVED_DEFAULT_GOAL)

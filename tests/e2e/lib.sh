@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Helpers for e2e guest scripts (source it; it also sources target.sh). Everything here is
 # meant to run inside the VM that run-vm.sh boots: it creates netdevs, RDMA links and
-# addresses, so it refuses to run anywhere else.
+# addresses, so it refuses to run anywhere else, unless run-main.sh has checked that this
+# machine can host the demo itself and set E2E_LOCAL=1 (then rxe_up removes what it created).
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=${E2E_ROOT:-$(cd "$E2E_LIB_DIR/../.." && pwd)}
@@ -100,6 +101,7 @@ trap run_cleanups EXIT
 
 # ---- environment -------------------------------------------------------------------------
 require_guest() {
+    [[ ${E2E_LOCAL:-} == 1 ]] && return 0
     [[ ${E2E_GUEST:-} == 1 && $(cat /proc/sys/kernel/hostname) == e2e-guest ]] ||
         fail "this script runs inside the e2e VM: tests/e2e/run-vm.sh $0 ARGS..."
 }
@@ -127,6 +129,7 @@ rxe_up() {
     require_module veth rdma_rxe rdma_ucm ib_uverbs crc32_generic
     if ! ip link show "$E2E_IF" >/dev/null 2>&1; then
         ip link add "$E2E_IF" type veth peer name "$E2E_IF_PEER" || fail "cannot create veth $E2E_IF"
+        if [[ ${E2E_LOCAL:-} == 1 ]]; then at_exit ip link del "$E2E_IF"; fi
     fi
     # Explicit checks: under timed (an || list) errexit does not apply.
     ip addr replace "$E2E_ADDR/24" dev "$E2E_IF" || fail "cannot set $E2E_ADDR on $E2E_IF"
@@ -135,6 +138,7 @@ rxe_up() {
     if ! rdma link show "$E2E_RDMA_DEV/1" >/dev/null 2>&1; then
         rdma link add "$E2E_RDMA_DEV" type rxe netdev "$E2E_IF" ||
             fail "rdma link add $E2E_RDMA_DEV type rxe netdev $E2E_IF failed (crc32 module? see dmesg)"
+        if [[ ${E2E_LOCAL:-} == 1 ]]; then at_exit rdma link del "$E2E_RDMA_DEV"; fi
     fi
     wait_for 10 "rxe port ACTIVE" rxe_active
     log "soft-RoCE $E2E_RDMA_DEV on $E2E_IF, address $E2E_ADDR"
@@ -192,9 +196,10 @@ nvme_is_connected() {
     done
     return 1
 }
-# host_connect SUBNQN HOSTNQN HOSTID: nvme connect over RDMA to $E2E_ADDR:$E2E_PORT.
+# host_connect SUBNQN HOSTNQN HOSTID [OPTION...]: nvme connect over RDMA to
+# $E2E_ADDR:$E2E_PORT; options go to nvme connect (e.g. --keep-alive-tmo=600).
 host_connect() {
-    nvme connect -t rdma -a "$E2E_ADDR" -s "$E2E_PORT" -n "$1" --hostnqn "$2" --hostid "$3"
+    nvme connect -t rdma -a "$E2E_ADDR" -s "$E2E_PORT" -n "$1" --hostnqn "$2" --hostid "$3" "${@:4}"
 }
 host_disconnect() {
     nvme disconnect -n "$1" >/dev/null

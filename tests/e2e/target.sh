@@ -108,10 +108,12 @@ target_stop_kernel() {
 # ---- our nvmf_tgt --------------------------------------------------------------------------
 # Not used by `make e2e` yet: ready for when build/nvmf_tgt serves. It has no RPC server, so
 # the configuration (hosts included) is all in the JSON file; adding a host rewrites it and
-# restarts the target.
+# restarts the target. E2E_NVMF_TGT_ARGS: more options for it (e.g. "--no-huge -s 256").
 NVMF_TGT_CONFIG=${NVMF_TGT_CONFIG:-/tmp/e2e-nvmf_tgt.json}
 NVMF_TGT_LOG=${NVMF_TGT_LOG:-$E2E_RESULTS/nvmf_tgt.log}
 NVMF_TGT_PID=
+NVMF_TGT_RC=
+NVMF_TGT_KILLED=0
 NVMF_TGT_NQN=
 NVMF_TGT_BACKING=
 NVMF_TGT_HOSTS=()
@@ -170,9 +172,16 @@ target_start_nvmf_tgt() {
 }
 nvmf_tgt_launch() {
     nvmf_tgt_config >"$NVMF_TGT_CONFIG"
-    log "starting $NVMF_TGT -c $NVMF_TGT_CONFIG (log: $NVMF_TGT_LOG)"
-    # shellcheck disable=SC2086 # NVMF_TGT_ARGS is a list of flags
-    "$NVMF_TGT" -c "$NVMF_TGT_CONFIG" ${NVMF_TGT_ARGS:---no-huge -s 256} >>"$NVMF_TGT_LOG" 2>&1 &
+    nvmf_tgt_exec "$NVMF_TGT_CONFIG"
+}
+# nvmf_tgt_exec CONFIG: start $NVMF_TGT $E2E_NVMF_TGT_ARGS -c CONFIG in the background, in
+# the current directory (a config's relative paths are relative to it); sets NVMF_TGT_PID.
+# Unset, E2E_NVMF_TGT_ARGS is "--no-huge -s 256": the guest reserves no hugepages.
+nvmf_tgt_exec() {
+    local args=()
+    read -r -a args <<<"${E2E_NVMF_TGT_ARGS---no-huge -s 256}"
+    log "starting $NVMF_TGT ${args[*]} -c $1 (log: $NVMF_TGT_LOG)"
+    "$NVMF_TGT" "${args[@]}" -c "$1" >>"$NVMF_TGT_LOG" 2>&1 &
     NVMF_TGT_PID=$!
 }
 target_add_host_nvmf_tgt() {
@@ -182,10 +191,15 @@ target_add_host_nvmf_tgt() {
     nvmf_tgt_launch
     target_wait_listen nvmf_tgt
 }
+# shellcheck disable=SC2034 # NVMF_TGT_RC, NVMF_TGT_KILLED are for the caller
+# Leaves the target's exit status in NVMF_TGT_RC and NVMF_TGT_KILLED=1 if SIGTERM was not
+# enough (a stopped target is continued first, so that it sees the SIGTERM).
 target_stop_nvmf_tgt() {
     local i
     [[ -n $NVMF_TGT_PID ]] || return 0
+    NVMF_TGT_KILLED=0
     kill -TERM "$NVMF_TGT_PID" 2>/dev/null || true
+    kill -CONT "$NVMF_TGT_PID" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do
         kill -0 "$NVMF_TGT_PID" 2>/dev/null || break
         sleep 0.1
@@ -193,7 +207,9 @@ target_stop_nvmf_tgt() {
     if kill -0 "$NVMF_TGT_PID" 2>/dev/null; then
         log "nvmf_tgt did not stop in 10 s after SIGTERM: SIGKILL"
         kill -KILL "$NVMF_TGT_PID" 2>/dev/null || true
+        NVMF_TGT_KILLED=1
     fi
-    wait "$NVMF_TGT_PID" 2>/dev/null || true
+    NVMF_TGT_RC=0
+    wait "$NVMF_TGT_PID" 2>/dev/null || NVMF_TGT_RC=$?
     NVMF_TGT_PID=
 }
