@@ -117,6 +117,7 @@ ours_memory() {
         echo $((HUGE_MB / 2)) >/proc/sys/vm/nr_hugepages || fail "cannot reserve hugepages"
         (($(hugepages free) >= HUGE_MB / 2)) || fail "only $(hugepages free) hugepages reserved (E2E_MEM?)"
         INFO+=("ours memory: $HUGE_MB MiB of hugepages reserved")
+        E2E_NVMF_TGT_ARGS=${E2E_NVMF_TGT_ARGS:-} # set: no --no-huge default
     else
         E2E_NVMF_TGT_ARGS="--no-huge -s $MEM_MB ${E2E_NVMF_TGT_ARGS:-}"
         INFO+=("ours memory: --no-huge -s $MEM_MB")

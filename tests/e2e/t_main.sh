@@ -140,6 +140,7 @@ memory_args() {
         free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
         if ((free >= pages)); then
             MEM_DESC="hugepages: $HUGE_MB MiB reserved, $free 2 MiB pages free at start"
+            E2E_NVMF_TGT_ARGS=${E2E_NVMF_TGT_ARGS:-} # set: no --no-huge default
             return 0
         fi
         local_mode || fail "only $free of $pages hugepages could be reserved (E2E_MEM?)"
