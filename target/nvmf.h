@@ -54,6 +54,9 @@ struct nvmf_req {
 	void *core_ctx;		/* backend I/O context */
 	uint64_t core_tag;
 	void (*core_cb)(struct nvmf_req *req, int res);
+	void (*core_exec)(struct nvmf_req *req);	/* set by parsing */
+	struct nvmf_req *core_next;	/* core queues (held AERs, retries) */
+	_Alignas(8) unsigned char core_priv[128];	/* backend I/O state (iocb) */
 };
 
 /* Queue-pair state the core keeps; the transport embeds it in its own. */
@@ -108,6 +111,13 @@ struct nvmf_transport_ops {
 	/* Identify values that depend on the transport. */
 	uint32_t (*ioccsz_bytes)(const struct nvmf_transport *t); /* capsule size */
 	uint8_t msdbd;				/* SGL descriptors per command */
+	/*
+	 * Optional: the local address qp was accepted on (for the discovery
+	 * log's "current discovery subsystem" entry). 0 or -errno; NULL: the
+	 * core uses the first listener.
+	 */
+	int (*qpair_local_addr)(const struct nvmf_qpair *qp,
+				struct nvmf_listen_addr *a);
 };
 
 /* Transport state the core keeps; the transport embeds it first in its own. */
@@ -118,6 +128,20 @@ struct nvmf_transport {
 };
 
 void nvmf_transport_opts_init(struct nvmf_transport_opts *opts);
+
+/*
+ * Transport registry: a transport makes itself known by name, e.g. from a
+ * constructor in its own file:
+ *   __attribute__((constructor)) static void reg(void)
+ *   { nvmf_transport_register(&nvmf_rdma_ops); }
+ * main() also registers nvmf_rdma_ops if it is linked in (weak reference).
+ * Registering the same table twice is harmless. Lookup is case-insensitive.
+ */
+void nvmf_transport_register(const struct nvmf_transport_ops *ops);
+const struct nvmf_transport_ops *nvmf_transport_find(const char *name);
+
+/* The RDMA transport (transport/rdma.c); main() references it weakly. */
+extern const struct nvmf_transport_ops nvmf_rdma_ops;
 
 /* ---- Calls from the transport into the core ---- */
 

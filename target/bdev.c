@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The bdev list and the submit/complete wrappers every backend shares. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "memmap/log.h"
+#include "target/core.h"
+
+int bdev_register(struct nvmf_tgt *tgt, struct bdev *b)
+{
+	if (bdev_find(tgt, b->name))
+		return -EEXIST;
+	b->tgt = tgt;
+	b->next = tgt->bdevs;
+	tgt->bdevs = b;
+	return 0;
+}
+
+struct bdev *bdev_find(struct nvmf_tgt *tgt, const char *name)
+{
+	for (struct bdev *b = tgt->bdevs; b; b = b->next) {
+		if (!strcmp(b->name, name))
+			return b;
+	}
+	return NULL;
+}
+
+void bdev_destroy_all(struct nvmf_tgt *tgt)
+{
+	while (tgt->bdevs) {
+		struct bdev *b = tgt->bdevs;
+
+		tgt->bdevs = b->next;
+		b->ops->destroy(b);
+	}
+}
+
+void bdev_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
+		 uint64_t offset, uint64_t len, bool fua,
+		 void (*cb)(struct nvmf_req *req, int res))
+{
+	req->core_cb = cb;
+	req->core_ctx = b;
+	b->tgt->io_inflight++;
+	b->ops->submit(b, req, op, offset, len, fua);
+}
+
+void bdev_io_done(struct nvmf_req *req, int res)
+{
+	struct bdev *b = req->core_ctx;
+
+	b->tgt->io_inflight--;
+	req->core_cb(req, res);
+}
+
+/* ---- Placeholder: geometry only, for validating a configuration ---- */
+
+static void placeholder_submit(struct bdev *b, struct nvmf_req *req,
+			       enum bdev_op op, uint64_t offset, uint64_t len,
+			       bool fua)
+{
+	(void)b; (void)op; (void)offset; (void)len; (void)fua;
+	bdev_io_done(req, -ENODEV);
+}
+
+static void placeholder_destroy(struct bdev *b)
+{
+	free(b);
+}
+
+static const struct bdev_ops placeholder_ops = {
+	.type = "placeholder",
+	.submit = placeholder_submit,
+	.destroy = placeholder_destroy,
+};
+
+int bdev_placeholder_create(struct nvmf_tgt *tgt, const char *name,
+			    uint32_t block_size, uint64_t num_blocks,
+			    const uint8_t *uuid, struct bdev **out)
+{
+	struct bdev *b = calloc(1, sizeof(*b));
+	int rc;
+
+	if (!b)
+		return -ENOMEM;
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	b->ops = &placeholder_ops;
+	b->block_size = block_size;
+	b->num_blocks = num_blocks;
+	if (uuid)
+		memcpy(b->uuid, uuid, 16);
+	else
+		uuid_generate(b->uuid);
+	rc = bdev_register(tgt, b);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}

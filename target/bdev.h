@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Block backends behind namespaces: a file or block device through libaio
+ * (bdev_aio.c) and RAM (bdev_malloc.c). A backend completes each I/O by
+ * calling bdev_io_done(req, res), maybe later from the event loop;
+ * res is 0 or -errno, never an NVMe status.
+ */
+#ifndef TARGET_BDEV_H
+#define TARGET_BDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct nvmf_tgt;
+struct nvmf_req;
+struct bdev;
+
+enum bdev_op {
+	BDEV_READ,
+	BDEV_WRITE,
+	BDEV_FLUSH,
+	BDEV_WRITE_ZEROES,
+	BDEV_UNMAP,
+};
+
+struct bdev_ops {
+	const char *type;
+	/* Data is req->iov; completion through bdev_io_done. */
+	void (*submit)(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
+		       uint64_t offset, uint64_t len, bool fua);
+	int (*flush_sync)(struct bdev *b);	/* at shutdown: 0 or -errno */
+	void (*destroy)(struct bdev *b);
+};
+
+struct bdev {
+	struct bdev *next;
+	struct nvmf_tgt *tgt;
+	char name[64];
+	const struct bdev_ops *ops;
+	uint32_t block_size;
+	uint64_t num_blocks;
+	uint8_t uuid[16];
+	bool readonly;
+	bool claimed;		/* by a namespace */
+};
+
+/* Options shared by the creators (config names). */
+struct bdev_aio_opts {
+	const char *name;
+	const char *filename;
+	uint32_t block_size;		/* 0: detect */
+	bool readonly;
+	const uint8_t *uuid;		/* NULL: generated */
+	uint64_t create_size;		/* if the file is absent; 0: don't create */
+};
+
+struct bdev_malloc_opts {
+	const char *name;
+	uint64_t num_blocks;
+	uint32_t block_size;
+	const uint8_t *uuid;
+};
+
+/* 0 or -errno (logged); *out is linked into tgt's list. */
+int bdev_aio_create(struct nvmf_tgt *tgt, const struct bdev_aio_opts *o,
+		    struct bdev **out);
+int bdev_malloc_create(struct nvmf_tgt *tgt, const struct bdev_malloc_opts *o,
+		       struct bdev **out);
+/* A bdev with geometry only, for validating configs (no I/O). */
+int bdev_placeholder_create(struct nvmf_tgt *tgt, const char *name,
+			    uint32_t block_size, uint64_t num_blocks,
+			    const uint8_t *uuid, struct bdev **out);
+
+struct bdev *bdev_find(struct nvmf_tgt *tgt, const char *name);
+void bdev_destroy_all(struct nvmf_tgt *tgt);
+
+/* Core side (bdev.c). */
+void bdev_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
+		 uint64_t offset, uint64_t len, bool fua,
+		 void (*cb)(struct nvmf_req *req, int res));
+void bdev_io_done(struct nvmf_req *req, int res);
+/* Link a new bdev (name unique): 0 or -EEXIST. */
+int bdev_register(struct nvmf_tgt *tgt, struct bdev *b);
+
+#endif

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The target core's own objects: the target, its event loop and timers,
+ * subsystems, namespaces, controllers, and the command layer's internal
+ * entry points. Transports see only target/nvmf.h; main() and the tests
+ * see this file too.
+ */
+#ifndef TARGET_CORE_H
+#define TARGET_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "target/nvmf.h"
+#include "target/bdev.h"
+
+#define NVMF_DISCOVERY_NQN	"nqn.2014-08.org.nvmexpress.discovery"
+#define NVMF_NQN_MAX		223
+#define NVMF_SN_LEN		20
+#define NVMF_MN_LEN		40
+#define NVMF_FW_REV		"0.1.0"
+#define NVMF_DEFAULT_SN		"00000000000000000000"
+#define NVMF_DEFAULT_MN		"SPDK bdev Controller"
+#define NVMF_DEFAULT_MAX_NS	32
+#define NVMF_DEFAULT_MAX_SUBSYSTEMS 1024
+#define NVMF_MIN_CNTLID		1
+#define NVMF_MAX_CNTLID		0xFFEF
+#define NVMF_AER_MAX		4	/* AERL + 1 */
+#define NVMF_ABORT_MAX		4	/* ACL + 1 */
+#define NVMF_CHANGED_NS_MAX	1024
+#define NVMF_CAP_TO		15	/* 500 ms units: 7.5 s */
+#define NVMF_KAS		10	/* 100 ms units */
+#define NVMF_SPIN_US		80	/* keep polling this long after work */
+
+/* ---- Event loop: pollers (nvmf.h) and one-shot timers ---- */
+
+struct nvmf_timer;
+typedef void (*nvmf_timer_fn)(void *arg);
+
+/* A timer that fires once at a deadline set with nvmf_timer_arm. */
+struct nvmf_timer *nvmf_timer_add(struct nvmf_tgt *tgt, nvmf_timer_fn fn,
+				  void *arg);
+void nvmf_timer_arm(struct nvmf_timer *t, uint64_t deadline_us);
+void nvmf_timer_disarm(struct nvmf_timer *t);
+void nvmf_timer_del(struct nvmf_tgt *tgt, struct nvmf_timer *t);
+
+/* Monotonic microseconds. */
+uint64_t nvmf_now_us(void);
+
+int nvmf_loop_create(struct nvmf_tgt *tgt);	/* 0 or -errno */
+void nvmf_loop_destroy(struct nvmf_tgt *tgt);
+
+/* Run until nvmf_loop_stop. 0, or -errno if epoll itself failed. */
+int nvmf_loop_run(struct nvmf_tgt *tgt);
+void nvmf_loop_stop(struct nvmf_tgt *tgt);
+/*
+ * One pass for tests and shutdown: poll every poller and due timer; if
+ * nothing was done, sleep up to timeout_ms in epoll (0: don't sleep).
+ * Returns the work done.
+ */
+int nvmf_loop_once(struct nvmf_tgt *tgt, int timeout_ms);
+
+/* ---- Subsystems and namespaces ---- */
+
+struct nvmf_ns {
+	uint32_t nsid;
+	struct bdev *bdev;
+	uint8_t uuid[16];
+	uint8_t nguid[16];
+	uint8_t eui64[8];
+	bool has_eui64;
+	uint64_t units_read, units_written;	/* SMART, 512 B units */
+	uint64_t reads, writes;
+};
+
+struct nvmf_subsystem {
+	struct nvmf_tgt *tgt;
+	char nqn[NVMF_NQN_MAX + 1];
+	bool discovery;
+	char sn[NVMF_SN_LEN + 1];
+	char mn[NVMF_MN_LEN + 1];
+	uint32_t max_ns;
+	struct nvmf_ns **ns;		/* [max_ns], index nsid - 1 */
+	bool allow_any_host;
+	char (*hosts)[NVMF_NQN_MAX + 1];
+	int nhosts;
+	struct nvmf_listen_addr *listeners;
+	int nlisteners;
+	uint16_t min_cntlid, max_cntlid, next_cntlid;
+	struct nvmf_ctrlr *ctrlrs;
+};
+
+struct nvmf_subsystem *nvmf_subsystem_create(struct nvmf_tgt *tgt,
+					     const char *nqn);
+struct nvmf_subsystem *nvmf_subsystem_find(struct nvmf_tgt *tgt,
+					   const char *nqn);
+/* 0, -EEXIST (nsid taken), -EINVAL (nsid out of range), -ENOMEM. */
+int nvmf_subsystem_add_ns(struct nvmf_subsystem *s, struct nvmf_ns *ns);
+struct nvmf_ns *nvmf_subsystem_get_ns(struct nvmf_subsystem *s, uint32_t nsid);
+uint32_t nvmf_subsystem_free_nsid(struct nvmf_subsystem *s);
+int nvmf_subsystem_add_host(struct nvmf_subsystem *s, const char *hostnqn);
+bool nvmf_subsystem_host_allowed(const struct nvmf_subsystem *s,
+				 const char *hostnqn);
+int nvmf_subsystem_add_listener(struct nvmf_subsystem *s,
+				const struct nvmf_listen_addr *a);
+/* Tell every controller of s that namespace nsid changed (AEN). */
+void nvmf_subsystem_ns_changed(struct nvmf_subsystem *s, uint32_t nsid);
+
+/* ---- The target ---- */
+
+struct nvmf_loop_state;
+
+struct nvmf_tgt {
+	struct nvmf_loop_state *loop;
+	struct nvmf_subsystem **subsys;	/* [0] is the discovery subsystem */
+	int nsubsys;
+	uint32_t max_subsystems;
+	struct bdev *bdevs;
+	bool has_transport;		/* the config asked for RDMA */
+	struct nvmf_transport_opts topts;
+	struct nvmf_transport *transport;
+	struct nvmf_listen_addr *addrs;	/* unique listen addresses: ports */
+	int naddrs;
+	uint64_t genctr;		/* discovery log generation */
+	unsigned int io_inflight;	/* backend I/O not completed yet */
+	unsigned int malloc_seq;	/* auto names Malloc<N> */
+};
+
+struct nvmf_tgt *nvmf_tgt_create(void);
+void nvmf_tgt_destroy(struct nvmf_tgt *tgt);
+/* Record a listen address (port); returns its port id or -errno. */
+int nvmf_tgt_add_addr(struct nvmf_tgt *tgt, const struct nvmf_listen_addr *a);
+int nvmf_tgt_find_addr(const struct nvmf_tgt *tgt, const struct nvmf_listen_addr *a);
+/*
+ * Create the configured transport and listen on every address. 0, or
+ * -ENOENT (no such transport registered), or another -errno (logged).
+ */
+int nvmf_tgt_start(struct nvmf_tgt *tgt);
+/* Stop listening, keep serving what is in flight. */
+void nvmf_tgt_stop_listen(struct nvmf_tgt *tgt);
+/* Flush every namespace's backend: 0 or the first -errno. */
+int nvmf_tgt_flush_all(struct nvmf_tgt *tgt);
+
+/* ---- Controllers ---- */
+
+struct nvmf_ctrlr_feat {
+	uint32_t arbitration;
+	uint32_t power_mgmt;
+	uint16_t temp_over, temp_under;
+	uint32_t err_recovery;
+	uint32_t vwc;
+	uint32_t num_queues;		/* granted, as Set Features cdw0 */
+	uint32_t irq_coalesce;
+	uint32_t irq_config;
+	uint32_t write_atomic;
+	uint32_t aec;
+};
+
+struct nvmf_ctrlr {
+	struct nvmf_ctrlr *next;
+	struct nvmf_subsystem *subsys;
+	struct nvmf_tgt *tgt;
+	uint16_t cntlid;
+	char hostnqn[NVMF_NQN_MAX + 1];
+	uint8_t hostid[16];
+	struct nvmf_qpair *admin;
+	struct nvmf_qpair **io;		/* [max_io + 1], index qid */
+	uint16_t max_io;
+	uint32_t cc, csts;
+	uint32_t kato_ms;
+	uint64_t last_ka_us;
+	struct nvmf_timer *ka_timer;
+	bool ka_expired;
+	struct nvmf_ctrlr_feat feat;
+	bool io_queues_seen;
+	struct nvmf_req *aer[NVMF_AER_MAX];
+	int naer;
+	uint32_t aen_pending;		/* AEN cdw0 values queued, bit per type */
+	uint32_t aen_masked;		/* awaiting Get Log Page with RAE=0 */
+	uint32_t changed_ns[NVMF_CHANGED_NS_MAX];
+	int nchanged;
+	bool changed_overflow;
+	uint64_t host_reads, host_writes;
+};
+
+/* Complete req with status: the one way every command finishes. */
+void nvmf_req_complete(struct nvmf_req *req, nvme_status st);
+
+/* Copy between a flat buffer and the request's data buffers. */
+size_t nvmf_req_copy_to(struct nvmf_req *req, const void *buf, size_t len);
+size_t nvmf_req_copy_from(struct nvmf_req *req, void *buf, size_t len);
+/* Zero the request's data buffers. */
+void nvmf_req_zero(struct nvmf_req *req);
+
+/* Fabrics (fabrics.c), admin (admin.c), I/O (io.c): parse only. */
+nvme_status nvmf_fabrics_parse(struct nvmf_req *req);
+nvme_status nvmf_admin_parse(struct nvmf_req *req);
+nvme_status nvmf_io_parse(struct nvmf_req *req);
+
+/* Controller life (ctrlr.c). */
+struct nvmf_ctrlr *nvmf_ctrlr_create(struct nvmf_subsystem *s,
+				     struct nvmf_qpair *admin,
+				     const char *hostnqn, const uint8_t hostid[16],
+				     uint32_t kato_ms);
+/* Free without completing anything (target teardown). */
+void nvmf_ctrlr_free(struct nvmf_ctrlr *c);
+struct nvmf_ctrlr *nvmf_ctrlr_find(struct nvmf_subsystem *s, uint16_t cntlid);
+int nvmf_ctrlr_add_io_qpair(struct nvmf_ctrlr *c, struct nvmf_qpair *qp);
+/* Ask the transport to drop every queue of c (keep-alive, reset). */
+void nvmf_ctrlr_disconnect(struct nvmf_ctrlr *c, bool io_only);
+void nvmf_ctrlr_keep_alive(struct nvmf_ctrlr *c);
+void nvmf_ctrlr_set_kato(struct nvmf_ctrlr *c, uint32_t kato_ms);
+uint64_t nvmf_ctrlr_cap(const struct nvmf_ctrlr *c);
+nvme_status nvmf_ctrlr_prop_get(struct nvmf_ctrlr *c, uint32_t ofst,
+				uint8_t size, uint64_t *val);
+nvme_status nvmf_ctrlr_prop_set(struct nvmf_ctrlr *c, uint32_t ofst,
+				uint8_t size, uint64_t val);
+/* AER: hold req, or complete it now if an event is pending. */
+nvme_status nvmf_ctrlr_aer_hold(struct nvmf_ctrlr *c, struct nvmf_req *req);
+void nvmf_ctrlr_aen(struct nvmf_ctrlr *c, uint32_t cdw0, uint32_t nsid);
+void nvmf_ctrlr_aen_clear(struct nvmf_ctrlr *c, uint8_t lid);
+
+/* Discovery log (discovery.c): fill buf with the log as host sees it. */
+size_t nvmf_discovery_log(struct nvmf_ctrlr *c, const struct nvmf_qpair *qp,
+			  void **buf);
+
+/* Identify helpers shared by admin and discovery. */
+void nvmf_pad_copy(char *dst, size_t len, const char *src);
+
+#endif

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The target object, the transport registry, start-up and shutdown. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "memmap/log.h"
+#include "target/core.h"
+
+#define TRANSPORTS_MAX 4
+
+static const struct nvmf_transport_ops *g_transports[TRANSPORTS_MAX];
+
+void nvmf_transport_register(const struct nvmf_transport_ops *ops)
+{
+	for (int i = 0; i < TRANSPORTS_MAX; i++) {
+		if (g_transports[i] == ops)
+			return;
+		if (!g_transports[i]) {
+			g_transports[i] = ops;
+			return;
+		}
+	}
+	log_err("transport: registry full, %s not registered", ops->name);
+}
+
+const struct nvmf_transport_ops *nvmf_transport_find(const char *name)
+{
+	for (int i = 0; i < TRANSPORTS_MAX && g_transports[i]; i++) {
+		if (!strcasecmp(g_transports[i]->name, name))
+			return g_transports[i];
+	}
+	return NULL;
+}
+
+void nvmf_transport_opts_init(struct nvmf_transport_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_queue_depth = 128;
+	o->max_io_qpairs_per_ctrlr = 127;
+	o->in_capsule_data_size = 4096;
+	o->max_io_size = 131072;
+	o->io_unit_size = 8192;
+	o->max_aq_depth = 128;
+	o->num_shared_buffers = 4095;
+	o->buf_cache_size = 32;
+	o->max_srq_depth = 4096;
+	o->no_srq = false;
+	o->acceptor_backlog = 100;
+}
+
+struct nvmf_tgt *nvmf_tgt_create(void)
+{
+	struct nvmf_tgt *tgt = calloc(1, sizeof(*tgt));
+
+	if (!tgt)
+		return NULL;
+	tgt->max_subsystems = NVMF_DEFAULT_MAX_SUBSYSTEMS;
+	tgt->genctr = 1;
+	nvmf_transport_opts_init(&tgt->topts);
+	if (nvmf_loop_create(tgt))
+		goto err_free;
+	if (!nvmf_subsystem_create(tgt, NVMF_DISCOVERY_NQN))
+		goto err_loop;
+	return tgt;
+err_loop:
+	nvmf_loop_destroy(tgt);
+err_free:
+	free(tgt);
+	return NULL;
+}
+
+static void subsystem_free(struct nvmf_subsystem *s)
+{
+	while (s->ctrlrs)
+		nvmf_ctrlr_free(s->ctrlrs);
+	for (uint32_t i = 0; i < s->max_ns; i++)
+		free(s->ns[i]);
+	free(s->ns);
+	free(s->hosts);
+	free(s->listeners);
+	free(s);
+}
+
+void nvmf_tgt_destroy(struct nvmf_tgt *tgt)
+{
+	if (!tgt)
+		return;
+	if (tgt->transport) {
+		tgt->transport->ops->destroy(tgt->transport);
+		tgt->transport = NULL;
+	}
+	for (int i = 0; i < tgt->nsubsys; i++)
+		subsystem_free(tgt->subsys[i]);
+	free(tgt->subsys);
+	free(tgt->addrs);
+	bdev_destroy_all(tgt);
+	nvmf_loop_destroy(tgt);
+	free(tgt);
+}
+
+static bool addr_equal(const struct nvmf_listen_addr *a,
+		       const struct nvmf_listen_addr *b)
+{
+	return !strcasecmp(a->trtype, b->trtype) && !strcasecmp(a->adrfam, b->adrfam) &&
+	       !strcmp(a->traddr, b->traddr) && !strcmp(a->trsvcid, b->trsvcid);
+}
+
+int nvmf_tgt_find_addr(const struct nvmf_tgt *tgt, const struct nvmf_listen_addr *a)
+{
+	for (int i = 0; i < tgt->naddrs; i++) {
+		if (addr_equal(&tgt->addrs[i], a))
+			return i;
+	}
+	return -ENOENT;
+}
+
+int nvmf_tgt_add_addr(struct nvmf_tgt *tgt, const struct nvmf_listen_addr *a)
+{
+	struct nvmf_listen_addr *n;
+	int i = nvmf_tgt_find_addr(tgt, a);
+
+	if (i >= 0)
+		return i;
+	n = realloc(tgt->addrs, (tgt->naddrs + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	tgt->addrs = n;
+	n[tgt->naddrs] = *a;
+	tgt->genctr++;
+	return tgt->naddrs++;
+}
+
+int nvmf_tgt_start(struct nvmf_tgt *tgt)
+{
+	const struct nvmf_transport_ops *ops;
+	struct nvmf_transport *t;
+	int rc;
+
+	if (!tgt->has_transport) {
+		log_warn("no transport in the configuration: nothing to listen on");
+		return 0;
+	}
+	ops = nvmf_transport_find("RDMA");
+	if (!ops) {
+		log_err("the configuration asks for an RDMA transport, but this "
+			"nvmf_tgt was built without one");
+		return -ENOENT;
+	}
+	t = ops->create(tgt, &tgt->topts);
+	if (!t) {
+		log_err("transport %s: could not be created", ops->name);
+		return -EIO;
+	}
+	t->ops = ops;
+	t->tgt = tgt;
+	t->opts = tgt->topts;
+	tgt->transport = t;
+	for (int i = 0; i < tgt->naddrs; i++) {
+		const struct nvmf_listen_addr *a = &tgt->addrs[i];
+
+		rc = ops->listen(t, a);
+		if (rc) {
+			log_err("listen %s %s:%s failed", a->trtype, a->traddr, a->trsvcid);
+			return rc;
+		}
+		log_notice("listening on %s %s %s:%s", a->trtype, a->adrfam,
+			   a->traddr, a->trsvcid);
+	}
+	return 0;
+}
+
+void nvmf_tgt_stop_listen(struct nvmf_tgt *tgt)
+{
+	struct nvmf_transport *t = tgt->transport;
+
+	if (!t || !t->ops->stop_listen)
+		return;
+	for (int i = 0; i < tgt->naddrs; i++)
+		t->ops->stop_listen(t, &tgt->addrs[i]);
+}
+
+int nvmf_tgt_flush_all(struct nvmf_tgt *tgt)
+{
+	int first = 0;
+
+	for (struct bdev *b = tgt->bdevs; b; b = b->next) {
+		int rc = b->ops->flush_sync ? b->ops->flush_sync(b) : 0;
+
+		if (rc) {
+			log_err("bdev %s: flush failed: %s", b->name, strerror(-rc));
+			if (!first)
+				first = rc;
+		}
+	}
+	return first;
+}
