@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The NVMe-oF RDMA CM private data a host sends, and what we reject. */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "target/nvmf.h"
+#include "transport/rdma.h"
+
+/* The core is not linked in yet: weak stand-ins, never called here. */
+#define WEAK __attribute__((weak))
+WEAK void nvmf_qpair_init(struct nvmf_qpair *qp, struct nvmf_transport *t) { (void)qp; (void)t; }
+WEAK void nvmf_qpair_fini(struct nvmf_qpair *qp) { (void)qp; }
+WEAK enum nvmf_xfer nvmf_req_xfer(const struct nvmf_req *req) { (void)req; return NVMF_XFER_NONE; }
+WEAK void nvmf_req_exec(struct nvmf_req *req) { (void)req; }
+WEAK void nvmf_req_fail(struct nvmf_req *req, nvme_status st) { (void)req; (void)st; }
+WEAK struct nvmf_poller *nvmf_poller_add(struct nvmf_tgt *tgt, const char *name,
+					 nvmf_poll_fn poll, nvmf_arm_fn arm, int fd, void *arg)
+{ (void)tgt; (void)name; (void)poll; (void)arm; (void)fd; (void)arg; return NULL; }
+WEAK void nvmf_poller_del(struct nvmf_tgt *tgt, struct nvmf_poller *p) { (void)tgt; (void)p; }
+
+static struct nvmf_transport_opts g_opts = {
+	.max_queue_depth = 128,
+	.max_io_qpairs_per_ctrlr = 127,
+	.max_aq_depth = 32,
+};
+
+static struct nvmf_rdma_cm_req req(uint16_t qid, uint16_t hrq, uint16_t hsq)
+{
+	struct nvmf_rdma_cm_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.qid = qid;
+	r.hrqsize = hrq;
+	r.hsqsize = hsq;
+	return r;
+}
+
+static int check(const struct nvmf_rdma_cm_req *r, uint32_t len, uint16_t *depth)
+{
+	uint16_t qid = 0xFFFF;
+
+	return nvmf_rdma_cm_check(r, len, &g_opts, &qid, depth);
+}
+
+static void test_linux_host(void)
+{
+	struct nvmf_rdma_cm_req r;
+	uint16_t depth = 0;
+
+	/* Admin queue: hrqsize 32, hsqsize 31. */
+	r = req(0, 32, 31);
+	CU_ASSERT_EQUAL(check(&r, sizeof(r), &depth), 0);
+	CU_ASSERT_EQUAL(depth, 32);
+	/* I/O queue of 128: hsqsize 127; CM private data may be longer. */
+	r = req(1, 128, 127);
+	CU_ASSERT_EQUAL(check(&r, 56, &depth), 0);
+	CU_ASSERT_EQUAL(depth, 128);
+	r = req(127, 2, 1);
+	CU_ASSERT_EQUAL(check(&r, sizeof(r), &depth), 0);
+	CU_ASSERT_EQUAL(depth, 2);
+}
+
+static void test_rejects(void)
+{
+	struct nvmf_rdma_cm_req r = req(1, 128, 127);
+	uint16_t depth;
+
+	CU_ASSERT_EQUAL(check(NULL, 0, &depth), NVMF_RDMA_REJ_INVALID_PRIVATE_DATA_LENGTH);
+	CU_ASSERT_EQUAL(check(&r, 31, &depth), NVMF_RDMA_REJ_INVALID_PRIVATE_DATA_LENGTH);
+	r.recfmt = 1;
+	CU_ASSERT_EQUAL(check(&r, sizeof(r), &depth), NVMF_RDMA_REJ_INVALID_RECFMT);
+	r = req(128, 128, 127);
+	CU_ASSERT_EQUAL(check(&r, sizeof(r), &depth), NVMF_RDMA_REJ_INVALID_QID);
+	r = req(1, 128, 128);		/* 129 entries > max_queue_depth */
+	CU_ASSERT_EQUAL(check(&r, sizeof(r), &depth), NVMF_RDMA_REJ_INVALID_HSQSIZE);
+	r = req(1, 128, 0);		/* a queue of one entry */
+	CU_ASSERT_EQUAL(check(&r, sizeof(r), &depth), NVMF_RDMA_REJ_INVALID_HSQSIZE);
+	r = req(1, 129, 127);
+	CU_ASSERT_EQUAL(check(&r, sizeof(r), &depth), NVMF_RDMA_REJ_INVALID_HRQSIZE);
+	r = req(1, 0, 127);
+	CU_ASSERT_EQUAL(check(&r, sizeof(r), &depth), NVMF_RDMA_REJ_INVALID_HRQSIZE);
+	/* The admin queue is held to max_aq_depth. */
+	r = req(0, 64, 63);
+	CU_ASSERT_EQUAL(check(&r, sizeof(r), &depth), NVMF_RDMA_REJ_INVALID_HSQSIZE);
+	r = req(0, 33, 31);
+	CU_ASSERT_EQUAL(check(&r, sizeof(r), &depth), NVMF_RDMA_REJ_INVALID_HRQSIZE);
+}
+
+static void test_reject_wire_format(void)
+{
+	/* What goes into rdma_reject's private data: recfmt, then sts. */
+	struct nvmf_rdma_cm_rej rej = { .recfmt = 0, .sts = NVMF_RDMA_REJ_INVALID_HSQSIZE };
+	const uint8_t *b = (const uint8_t *)&rej;
+
+	CU_ASSERT_EQUAL(sizeof(rej), 4);
+	CU_ASSERT_EQUAL(b[2], 0x04);
+	CU_ASSERT_EQUAL(b[3], 0x00);
+	CU_ASSERT_EQUAL(nvmf_rdma_ops.msdbd, 16);
+	CU_ASSERT_STRING_EQUAL(nvmf_rdma_ops.name, "RDMA");
+}
+
+static void test_ioccsz(void)
+{
+	struct nvmf_transport t = { .opts = { .in_capsule_data_size = 4096 } };
+
+	CU_ASSERT_EQUAL(nvmf_rdma_ops.ioccsz_bytes(&t), 64 + 4096);
+	t.opts.in_capsule_data_size = 0;
+	CU_ASSERT_EQUAL(nvmf_rdma_ops.ioccsz_bytes(&t), 64);
+}
+
+/* Without any RDMA device (this build machine): a plain message, no leak. */
+static void test_no_device(void)
+{
+	struct nvmf_transport_opts o = {
+		.max_queue_depth = 128, .max_io_qpairs_per_ctrlr = 127,
+		.in_capsule_data_size = 4096, .max_io_size = 131072,
+		.io_unit_size = 8192, .max_aq_depth = 128, .num_shared_buffers = 4095,
+		.buf_cache_size = 32, .max_srq_depth = 4096, .acceptor_backlog = 100,
+	};
+	char path[] = "/tmp/rdma_conn_ut.XXXXXX", buf[1024] = { 0 };
+	int fd, saved;
+	FILE *f;
+
+	if (access("/dev/infiniband/rdma_cm", F_OK) == 0)
+		return;		/* a machine with RDMA: not this test's case */
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	CU_ASSERT_PTR_NULL(nvmf_rdma_ops.create(NULL, &o));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	f = fdopen(fd, "r");
+	rewind(f);
+	CU_ASSERT(fread(buf, 1, sizeof(buf) - 1, f) > 0);
+	fclose(f);
+	unlink(path);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "no RDMA device"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "rdma link add rxe0 type rxe netdev"));
+	/* Bad options are refused before anything is opened. */
+	o.io_unit_size = 1000;
+	CU_ASSERT_PTR_NULL(nvmf_rdma_ops.create(NULL, &o));
+	o.io_unit_size = 4096;	/* 128 KiB would need 32 buffers per I/O */
+	CU_ASSERT_PTR_NULL(nvmf_rdma_ops.create(NULL, &o));
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} tests[] = {
+		{ "linux_host", test_linux_host },
+		{ "rejects", test_rejects },
+		{ "reject_wire_format", test_reject_wire_format },
+		{ "ioccsz", test_ioccsz },
+		{ "no_device", test_no_device },
+	};
+	unsigned int failed;
+	CU_pSuite suite;
+	size_t i;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return CU_get_error();
+	suite = CU_add_suite("rdma_conn", NULL, NULL);
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		CU_add_test(suite, tests[i].name, tests[i].fn);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

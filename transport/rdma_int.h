@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* State shared by rdma.c (devices, polling) and rdma_conn.c (CM, queues). */
+#ifndef TRANSPORT_RDMA_INT_H
+#define TRANSPORT_RDMA_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
+
+#include "target/nvmf.h"
+#include "transport/rdma.h"
+#include "transport/rdma_mr.h"
+#include "transport/rdma_req.h"
+
+#define NVMF_RDMA_POLL_BATCH	32	/* work completions per ibv_poll_cq */
+#define NVMF_RDMA_POLL_ROUNDS	4	/* batches per poll call at most */
+#define NVMF_RDMA_QPN_BUCKETS	256
+#define NVMF_RDMA_MAX_SGE	16	/* SGEs per data WR we ask for */
+#define NVMF_RDMA_RECV_SGE	2	/* a capsule buffer may span two MRs */
+#define NVMF_RDMA_CQ_MIN	1024
+
+struct nvmf_rdma_transport;
+
+/* What an rdma_cm_id's context points to. */
+enum nvmf_rdma_cm_type {
+	NVMF_RDMA_CM_LISTENER,
+	NVMF_RDMA_CM_CONN,
+};
+
+struct nvmf_rdma_device {
+	TAILQ_ENTRY(nvmf_rdma_device) link;
+	struct nvmf_rdma_transport *rt;
+	struct ibv_context *ctx;
+	struct ibv_device_attr attr;
+	struct ibv_pd *pd;
+	struct nvmf_rdma_mr_map *mr_map;
+	struct ibv_comp_channel *channel;
+	struct ibv_cq *cq;
+	int cq_size;
+	int cq_used;
+	struct ibv_srq *srq;
+	uint32_t srq_depth;
+	struct nvmf_rdma_recv *srq_recvs;
+	uint8_t *srq_bufs;
+	struct nvmf_poller *poller;
+	bool armed;		/* CQ notification requested */
+	bool in_poll;		/* posts wait for the end of the poll: batched */
+	TAILQ_HEAD(, nvmf_rdma_conn) flush;	/* queues with posts waiting */
+	struct ibv_recv_wr *srq_head, *srq_tail;	/* SRQ reposts waiting */
+	bool removed;		/* DEVICE_REMOVAL seen */
+	bool send_with_inv;
+	uint32_t max_sge;	/* per data WR */
+	TAILQ_HEAD(, nvmf_rdma_conn) conns;	/* every queue on the device */
+	TAILQ_HEAD(, nvmf_rdma_conn) dying;	/* to tear down from the poller */
+	struct nvmf_rdma_conn *qpn[NVMF_RDMA_QPN_BUCKETS];
+	char name[IBV_SYSFS_NAME_MAX];
+};
+
+/* A host queue: the state machine's qpair plus its verbs and CM objects. */
+struct nvmf_rdma_conn {
+	struct nvmf_rdma_qpair qp;	/* first: &conn->qp.qpair is the core's */
+	enum nvmf_rdma_cm_type cm_type;
+	struct nvmf_rdma_device *dev;
+	struct rdma_cm_id *cm_id;
+	struct ibv_qp *ibqp;
+	uint32_t qp_num;
+	int cq_slots;
+	bool core_init;		/* nvmf_qpair_init done, fini not yet */
+	bool cm_gone;		/* the peer disconnected: no rdma_disconnect */
+	bool on_dying;
+	bool zombie;		/* verbs gone, waits for the core's requests */
+	bool on_flush;
+	struct ibv_send_wr *send_head, *send_tail;	/* posts waiting */
+	struct ibv_recv_wr *recv_head, *recv_tail;
+	struct nvmf_rdma_recv *recvs;	/* no SRQ: this queue's capsules */
+	uint8_t *recv_bufs;
+	struct nvme_cpl *cpls;
+	TAILQ_ENTRY(nvmf_rdma_conn) link;
+	TAILQ_ENTRY(nvmf_rdma_conn) dying_link;
+	TAILQ_ENTRY(nvmf_rdma_conn) flush_link;
+	struct nvmf_rdma_conn *qpn_next;
+};
+
+struct nvmf_rdma_listener {
+	enum nvmf_rdma_cm_type cm_type;
+	TAILQ_ENTRY(nvmf_rdma_listener) link;
+	struct nvmf_rdma_transport *rt;
+	struct nvmf_listen_addr addr;
+	struct rdma_cm_id *id;
+	unsigned int refs;	/* subsystems listening here */
+};
+
+struct nvmf_rdma_transport {
+	struct nvmf_transport t;	/* first: the core's view */
+	struct rdma_event_channel *cm_channel;
+	struct nvmf_poller *cm_poller;
+	struct ibv_context **ctx_list;
+	TAILQ_HEAD(, nvmf_rdma_device) devices;
+	TAILQ_HEAD(, nvmf_rdma_listener) listeners;
+	struct nvmf_rdma_pool pool;
+	void *pool_mem;
+	uint32_t recv_len;	/* capsule buffer: SQE + in-capsule data */
+	bool destroying;
+};
+
+extern const struct nvmf_rdma_io_ops nvmf_rdma_io;
+
+/* rdma.c */
+struct nvmf_rdma_device *nvmf_rdma_device_find(struct nvmf_rdma_transport *rt,
+					       struct ibv_context *ctx);
+int nvmf_rdma_device_poll_cq(struct nvmf_rdma_device *dev);
+int nvmf_rdma_device_poll(void *dev);
+int nvmf_rdma_io_post_send(struct nvmf_rdma_qpair *qp, struct ibv_send_wr *wr);
+int nvmf_rdma_io_post_recv(struct nvmf_rdma_qpair *qp, struct nvmf_rdma_recv *rv);
+void nvmf_rdma_conn_unflush(struct nvmf_rdma_conn *c);
+int nvmf_rdma_cq_reserve(struct nvmf_rdma_device *dev, int slots);
+void nvmf_rdma_device_free(struct nvmf_rdma_device *dev);
+void nvmf_rdma_qpn_add(struct nvmf_rdma_device *dev, struct nvmf_rdma_conn *c);
+void nvmf_rdma_qpn_del(struct nvmf_rdma_device *dev, struct nvmf_rdma_conn *c);
+
+/* rdma_conn.c */
+int nvmf_rdma_listen(struct nvmf_transport *t, const struct nvmf_listen_addr *a);
+void nvmf_rdma_stop_listen(struct nvmf_transport *t, const struct nvmf_listen_addr *a);
+void nvmf_rdma_listeners_destroy(struct nvmf_rdma_transport *rt);
+int nvmf_rdma_cm_poll(void *arg);
+void nvmf_rdma_conn_disconnect(struct nvmf_rdma_conn *c, const char *why);
+int nvmf_rdma_conns_reap(struct nvmf_rdma_device *dev);
+void nvmf_rdma_conn_release(struct nvmf_rdma_conn *c);
+
+#endif
