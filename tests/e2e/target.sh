@@ -171,7 +171,8 @@ target_start_nvmf_tgt() {
 nvmf_tgt_launch() {
     nvmf_tgt_config >"$NVMF_TGT_CONFIG"
     log "starting $NVMF_TGT -c $NVMF_TGT_CONFIG (log: $NVMF_TGT_LOG)"
-    "$NVMF_TGT" -c "$NVMF_TGT_CONFIG" >>"$NVMF_TGT_LOG" 2>&1 &
+    # shellcheck disable=SC2086 # NVMF_TGT_ARGS is a list of flags
+    "$NVMF_TGT" -c "$NVMF_TGT_CONFIG" ${NVMF_TGT_ARGS:---no-huge -s 256} >>"$NVMF_TGT_LOG" 2>&1 &
     NVMF_TGT_PID=$!
 }
 target_add_host_nvmf_tgt() {
