@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@
 
 #define EAL_ARGS_MAX		24
 #define NOHUGE_EAL_MB		32	/* EAL's own heap beside ours */
-#define NOHUGE_DEFAULT_MB	128
+#define NOHUGE_DEFAULT_MB	512
 #define LEGACY_DEFAULT_MB	512
 #define DMA_HEAP		"env_dma"
 #define HUGEPAGES_FREE		"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
@@ -29,8 +30,18 @@
 static bool g_eal_started;
 static bool g_event_cb;
 static int g_dma_socket = SOCKET_ID_ANY;
-static void *g_heap_addr;	/* --no-huge: our 2 MiB aligned DMA heap */
-static size_t g_heap_len;
+
+/* --no-huge: our DMA heap, grown in chunks inside reserved address space. */
+#define HEAP_CHUNK		(32ULL << 20)
+#define HEAP_CHUNK_SLACK	(64 << 10)	/* DPDK's element headers */
+#define HEAP_CHUNKS_MAX		64
+static struct {
+	void *base;
+	size_t len, used;
+	int nchunks;
+	size_t chunk_len[HEAP_CHUNKS_MAX];
+	pthread_mutex_t lock;
+} g_heap = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 void env_opts_init(struct env_opts *opts)
 {
@@ -259,45 +270,68 @@ static void mem_event(enum rte_mem_event type, const void *addr, size_t len,
 	}
 }
 
-/* Give DPDK the region with IO addresses == virtual, as in VA mode. */
-static int heap_add(size_t len)
+/*
+ * DPDK's --no-huge memory starts wherever its metadata ends (seen:
+ * 0x100331000), so it cannot be registered whole at 2 MiB granularity.
+ * DMA buffers come instead from 2 MiB aligned address space reserved here
+ * (-s MiB) and handed to DPDK as an external heap in chunks, on demand:
+ * DPDK writes every byte of memory it is given, and a chunk at a time keeps
+ * start-up from paying for memory nobody uses yet. Each chunk is one
+ * registered region.
+ */
+static int heap_add_chunk(size_t need)
 {
-	unsigned int n = (unsigned int)(len >> MEMMAP_PAGE_SHIFT), i;
+	size_t len = (need + HEAP_CHUNK_SLACK + MEMMAP_PAGE_MASK) & ~MEMMAP_PAGE_MASK;
+	char *addr = (char *)g_heap.base + g_heap.used;
+	unsigned int n, i;
 	rte_iova_t *iovas;
-	int rc = 0;
+	int rc;
 
+	if (len < HEAP_CHUNK)
+		len = HEAP_CHUNK;
+	if (len > g_heap.len - g_heap.used)
+		len = g_heap.len - g_heap.used;
+	if (len < need + HEAP_CHUNK_SLACK || g_heap.nchunks == HEAP_CHUNKS_MAX)
+		return -ENOMEM;
+
+	/* IO addresses == virtual ones, as DPDK's own memory in VA mode. */
+	n = (unsigned int)(len >> MEMMAP_PAGE_SHIFT);
 	iovas = calloc(n, sizeof(*iovas));
 	if (!iovas)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
-		iovas[i] = (uintptr_t)g_heap_addr + ((size_t)i << MEMMAP_PAGE_SHIFT);
-	if (rte_malloc_heap_create(DMA_HEAP) ||
-	    rte_malloc_heap_memory_add(DMA_HEAP, g_heap_addr, len, iovas, n,
-				       MEMMAP_PAGE_SIZE)) {
-		log_err("cannot create the DMA heap: %s", rte_strerror(rte_errno));
-		rc = -ENOMEM;
-	}
+		iovas[i] = (uintptr_t)addr + ((size_t)i << MEMMAP_PAGE_SHIFT);
+	rc = rte_malloc_heap_memory_add(DMA_HEAP, addr, len, iovas, n, MEMMAP_PAGE_SIZE);
 	free(iovas);
-	return rc;
+	if (rc) {
+		log_err("cannot add %zu MiB to the DMA heap: %s", len >> 20,
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	rc = memmap_register(addr, len);
+	if (rc) {
+		log_err("cannot register DMA memory %p+%zu: %s", (void *)addr, len,
+			strerror(-rc));
+		rte_malloc_heap_memory_remove(DMA_HEAP, addr, len);
+		return rc;
+	}
+	g_heap.chunk_len[g_heap.nchunks++] = len;
+	g_heap.used += len;
+	return 0;
 }
 
-/*
- * DPDK's --no-huge memory starts wherever its metadata ends (seen:
- * 0x100331000), so it cannot be registered whole at 2 MiB granularity.
- * DMA buffers come instead from a 2 MiB aligned region we map ourselves and
- * give DPDK as an external heap.
- */
 static int dma_heap_create(size_t len)
 {
 	size_t map_len = len + MEMMAP_PAGE_SIZE;
 	uintptr_t raw, aligned;
 	void *p;
-	int rc;
 
-	p = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
+	/* Address space only: pages cost nothing until a chunk is used. */
+	p = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
-		log_err("cannot map %zu MiB for DMA buffers: %s", len >> 20, strerror(errno));
+		log_err("cannot reserve %zu MiB for DMA buffers: %s", len >> 20,
+			strerror(errno));
 		return -ENOMEM;
 	}
 	raw = (uintptr_t)p;
@@ -306,41 +340,37 @@ static int dma_heap_create(size_t len)
 		munmap(p, aligned - raw);
 	if (raw + map_len > aligned + len)
 		munmap((void *)(aligned + len), raw + map_len - aligned - len);
-	g_heap_addr = (void *)aligned;
-	g_heap_len = len;
-	/* DPDK writes every page of the heap it is given: fault 2 MiB at once. */
-	madvise(g_heap_addr, len, MADV_HUGEPAGE);
+	/* DPDK writes every page of a chunk: fault 2 MiB at once. */
+	madvise((void *)aligned, len, MADV_HUGEPAGE);
 
-	rc = heap_add(len);
-	if (rc)
-		goto err_unmap;
-	g_dma_socket = rte_malloc_heap_get_socket(DMA_HEAP);
-	rc = memmap_register(g_heap_addr, len);
-	if (rc) {
-		log_err("cannot register the DMA heap: %s", strerror(-rc));
-		goto err_heap;
+	if (rte_malloc_heap_create(DMA_HEAP)) {
+		log_err("cannot create the DMA heap: %s", rte_strerror(rte_errno));
+		munmap((void *)aligned, len);
+		return -ENOMEM;
 	}
+	g_heap.base = (void *)aligned;
+	g_heap.len = len;
+	g_heap.used = 0;
+	g_heap.nchunks = 0;
+	g_dma_socket = rte_malloc_heap_get_socket(DMA_HEAP);
 	return 0;
-
-err_heap:
-	rte_malloc_heap_memory_remove(DMA_HEAP, g_heap_addr, len);
-	rte_malloc_heap_destroy(DMA_HEAP);
-	g_dma_socket = SOCKET_ID_ANY;
-err_unmap:
-	munmap(g_heap_addr, len);
-	g_heap_addr = NULL;
-	return rc;
 }
 
 static void dma_heap_destroy(void)
 {
-	if (!g_heap_addr)
+	char *addr;
+	int i;
+
+	if (!g_heap.base)
 		return;
-	memmap_unregister(g_heap_addr, g_heap_len);
-	rte_malloc_heap_memory_remove(DMA_HEAP, g_heap_addr, g_heap_len);
+	for (i = g_heap.nchunks - 1, addr = (char *)g_heap.base + g_heap.used; i >= 0; i--) {
+		addr -= g_heap.chunk_len[i];
+		memmap_unregister(addr, g_heap.chunk_len[i]);
+		rte_malloc_heap_memory_remove(DMA_HEAP, addr, g_heap.chunk_len[i]);
+	}
 	rte_malloc_heap_destroy(DMA_HEAP);
-	munmap(g_heap_addr, g_heap_len);
-	g_heap_addr = NULL;
+	munmap(g_heap.base, g_heap.len);
+	memset(&g_heap, 0, sizeof(g_heap));
 	g_dma_socket = SOCKET_ID_ANY;
 }
 
@@ -417,14 +447,43 @@ void env_fini(void)
 	rte_eal_cleanup();
 }
 
+static void *heap_alloc(size_t size, size_t align, bool zero)
+{
+	return zero ? rte_zmalloc_socket("dma", size, align, g_dma_socket) :
+		      rte_malloc_socket("dma", size, align, g_dma_socket);
+}
+
+/* --no-huge: one more chunk for the heap, unless another thread added one. */
+static void *heap_grow_alloc(size_t size, size_t align, bool zero)
+{
+	void *p;
+
+	if (!g_heap.base)
+		return NULL;
+	pthread_mutex_lock(&g_heap.lock);
+	p = heap_alloc(size, align, zero);
+	if (!p && heap_add_chunk(size + align) == 0)
+		p = heap_alloc(size, align, zero);
+	pthread_mutex_unlock(&g_heap.lock);
+	return p;
+}
+
 void *env_dma_alloc(size_t size, size_t align)
 {
-	return rte_malloc_socket("dma", size, align ? align : 64, g_dma_socket);
+	void *p;
+
+	align = align ? align : 64;
+	p = heap_alloc(size, align, false);
+	return p ? p : heap_grow_alloc(size, align, false);
 }
 
 void *env_dma_zalloc(size_t size, size_t align)
 {
-	return rte_zmalloc_socket("dma", size, align ? align : 64, g_dma_socket);
+	void *p;
+
+	align = align ? align : 64;
+	p = heap_alloc(size, align, true);
+	return p ? p : heap_grow_alloc(size, align, true);
 }
 
 void env_dma_free(void *buf)

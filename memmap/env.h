@@ -17,7 +17,7 @@ enum env_iova {
 struct env_opts {
 	const char *name;	/* process name in EAL messages */
 	const char *core_mask;	/* hex mask, e.g. "0x1"; NULL: unpinned */
-	unsigned int mem_mb;	/* 0: hugepages on demand, 128 with no_huge */
+	unsigned int mem_mb;	/* 0: hugepages on demand; no_huge: a cap, 512 */
 	bool no_huge;		/* anonymous memory instead of hugepages */
 	enum env_iova iova;
 	bool legacy_mem;	/* reserve all memory at start */

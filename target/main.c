@@ -43,7 +43,7 @@ static void usage(FILE *f, const char *prog)
 		"  -c, --config FILE     JSON configuration (SPDK format)\n"
 		"  -m, --cpumask MASK    core mask in hex (default: any CPU, unpinned)\n"
 		"  -s, --mem-size MB     memory in MiB (default: hugepages on demand,\n"
-		"                        128 with --no-huge)\n"
+		"                        a cap of 512 with --no-huge)\n"
 		"      --no-huge         anonymous memory instead of hugepages\n"
 		"      --iova-mode MODE  va (default) or pa\n"
 		"      --legacy-mem      reserve all memory at start\n"

@@ -119,12 +119,12 @@ static void nohuge_case(void)
 	struct counter c = { 0 };
 	struct memmap *map;
 	int unregistered = 0;
-	char *p, *small;
+	char *p, *small, *big;
 
 	env_opts_init(&o);
 	o.name = "env_ut";
 	o.no_huge = true;
-	o.mem_mb = 64;
+	o.mem_mb = 128;
 	check(env_init(&o) == 0, "env_init --no-huge");
 	check(env_init(&o) == -EALREADY, "second env_init is -EALREADY");
 
@@ -141,8 +141,17 @@ static void nohuge_case(void)
 	/* A map allocated now is replayed what env registered. */
 	map = memmap_alloc(0, &count_ops, &c);
 	check(map != NULL, "memmap_alloc after env_init");
-	check(c.regs >= 1 && c.reg_bytes >= (64ULL << 20), "replay: %lu regions, %lu bytes",
+	check(c.regs >= 2 && c.reg_bytes >= (32ULL << 20), "replay: %lu regions, %lu bytes",
 	      c.regs, (unsigned long)c.reg_bytes);
+
+	/* Larger than a heap chunk: one more chunk, registered whole. */
+	big = env_dma_zalloc(40 << 20, 0);
+	check_buffer(big, 40 << 20);
+	check(big && big[0] == 0 && big[(40 << 20) - 1] == 0, "zalloc is zeroed");
+	check(c.regs >= 3, "the new chunk was notified (%lu regions)", c.regs);
+	/* Beyond the -s cap (128 MiB): NULL, nothing else. */
+	check(env_dma_alloc(100 << 20, 0) == NULL, "allocation beyond -s fails");
+	env_dma_free(big);
 	memmap_free(&map);
 	check(c.unregs == c.regs, "free: %lu unregisters for %lu registers", c.unregs,
 	      c.regs);
