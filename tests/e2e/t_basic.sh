@@ -274,7 +274,11 @@ fio_bg() {
     shift
     FIO_LOG=/tmp/e2e-fio-$name.log
     FIO_IOS0=$(dev_ios)
-    fio --name="$name" --filename="$DEV" --ioengine=libaio --direct=1 "$@" >"$FIO_LOG" 2>&1 &
+    # allow_file_create=0: a fio that opens $DEV just after its controller went away must
+    # not create a regular file there (devtmpfs would then never show the block device
+    # again under that name).
+    fio --name="$name" --filename="$DEV" --allow_file_create=0 --ioengine=libaio --direct=1 \
+        "$@" >"$FIO_LOG" 2>&1 &
     FIO_PID=$!
 }
 # fio_doing_io_or_fail "before what": wait (up to 30 s: fio starts slowly on a loaded
