@@ -1,6 +1,6 @@
 # End-to-end tests in a soft-RoCE VM (see tests/e2e/README.md). Included by the top-level
 # Makefile; everything it builds goes under $(BUILD).
-#   make e2e           prepare the VM (cached), build verbs_check, run E2E_TESTS
+#   make e2e           prepare the VM (cached), build verbs_check and nvmf_tgt, run E2E_TESTS
 #   make e2e-prepare   only prepare the VM (packages, kernel, initramfs) in $(BUILD)/e2e
 #   make run           the demo: nvmf_tgt -c conf/target.json serving a Linux host (here if
 #                      this kernel has soft-RoCE, else in the VM); MAIN_TARGET=kernel: nvmet
@@ -15,6 +15,8 @@ E2E_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 E2E_SRC := tests/e2e
 E2E_WORK_DIR = $(abspath $(BUILD))/e2e
 E2E_VERBS_CHECK = $(BUILD)/tests/verbs_check
+# The target under test (t_basic.sh:nvmf_tgt); built by `make e2e` unless given.
+NVMF_TGT ?= $(abspath $(BUILD)/nvmf_tgt)
 E2E_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror
 # Each test boots its own VM: script[:arg...]
 E2E_TESTS ?= t_verbs.sh t_basic.sh:kernel t_basic.sh:nvmf_tgt
@@ -41,8 +43,8 @@ $(E2E_VERBS_CHECK): $(E2E_SRC)/verbs_check.c
 		$$(pkg-config --libs libibverbs librdmacm)
 
 e2e: e2e-prepare
-	$(MAKE) --no-print-directory $(E2E_VERBS_CHECK)
-	E2E_WORK=$(E2E_WORK_DIR) VERBS_CHECK=$(abspath $(E2E_VERBS_CHECK)) \
+	$(MAKE) --no-print-directory $(E2E_VERBS_CHECK) $(BUILD)/nvmf_tgt
+	E2E_WORK=$(E2E_WORK_DIR) VERBS_CHECK=$(abspath $(E2E_VERBS_CHECK)) NVMF_TGT=$(NVMF_TGT) \
 		$(E2E_SRC)/suite.sh $(E2E_TESTS)
 
 # nvmf_tgt is built only when it is the one to run.

@@ -226,3 +226,18 @@ disk_mount() {
 
 # shellcheck source=tests/e2e/target.sh
 . "$E2E_LIB_DIR/target.sh"
+
+# ---- controllers (added for t_basic's multi-host checks) ------------------------------------
+# nvme_ctrl SUBNQN HOSTNQN: print the name (nvmeX) of the live controller that HOSTNQN has
+# on SUBNQN; fails when there is none.
+nvme_ctrl() {
+    local c
+    for c in /sys/class/nvme/nvme*; do
+        [[ -f $c/subsysnqn && -f $c/hostnqn ]] || continue
+        [[ $(cat "$c/subsysnqn") == "$1" && $(cat "$c/hostnqn") == "$2" ]] || continue
+        [[ $(cat "$c/state" 2>/dev/null) == live ]] || continue
+        echo "${c##*/}"
+        return 0
+    done
+    return 1
+}

@@ -213,3 +213,37 @@ target_stop_nvmf_tgt() {
     wait "$NVMF_TGT_PID" 2>/dev/null || NVMF_TGT_RC=$?
     NVMF_TGT_PID=
 }
+
+# ---- identity, liveness, exit status (added for t_basic) ------------------------------------
+# target_ident TARGET SUBNQN: print "SERIAL MODEL" as the target was configured (nvmet's
+# configfs attributes; the subsystem entry of nvmf_tgt's generated JSON config).
+target_ident() {
+    case $1 in
+        kernel)
+            printf '%s %s\n' "$(cat "$NVMET_CFS/subsystems/$2/attr_serial")" \
+                "$(cat "$NVMET_CFS/subsystems/$2/attr_model")"
+            ;;
+        nvmf_tgt)
+            jq -r --arg n "$2" '.subsystems[] | select(.subsystem == "nvmf") | .config[]
+                | select(.method == "nvmf_create_subsystem" and .params.nqn == $n)
+                | "\(.params.serial_number) \(.params.model_number)"' "$NVMF_TGT_CONFIG"
+            ;;
+        *) fail "unknown target '$1'" ;;
+    esac
+}
+# target_alive TARGET: nvmf_tgt's process is running and it listens.
+target_alive() {
+    if [[ $1 == nvmf_tgt ]]; then
+        [[ -n $NVMF_TGT_PID ]] && kill -0 "$NVMF_TGT_PID" 2>/dev/null || return 1
+    fi
+    target_listening
+}
+# target_stop_rc TARGET: stop the target and return its exit status: nvmf_tgt gets SIGTERM
+# and 10 s to exit (then SIGKILL, status 124). The kernel target gives 0.
+target_stop_rc() {
+    [[ $1 == nvmf_tgt ]] || { target_stop "$1"; return 0; }
+    [[ -n $NVMF_TGT_PID ]] || return 1
+    target_stop_nvmf_tgt
+    ((NVMF_TGT_KILLED)) && return 124
+    return "$NVMF_TGT_RC"
+}
