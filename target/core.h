@@ -31,7 +31,7 @@
 #define NVMF_CHANGED_NS_MAX	1024
 #define NVMF_CAP_TO		15	/* 500 ms units: 7.5 s */
 #define NVMF_KAS		10	/* 100 ms units */
-#define NVMF_SPIN_US		80	/* keep polling this long after work */
+#define NVMF_SPIN_US		2000	/* keep polling this long after work */
 
 /* ---- Event loop: pollers (nvmf.h) and one-shot timers ---- */
 

@@ -16,6 +16,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <time.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -625,12 +626,31 @@ static void cm_event(struct nvmf_rdma_transport *rt, struct rdma_cm_event *ev)
 	}
 }
 
+#define CM_POLL_US 1000
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 int nvmf_rdma_cm_poll(void *arg)
 {
 	struct nvmf_rdma_transport *rt = arg;
 	struct rdma_cm_event *ev;
+	uint64_t now = now_us();
 	int n = 0;
 
+	/*
+	 * Connection events are rare: while the loop is busy, look at most
+	 * once per CM_POLL_US (a read system call each time). An event that
+	 * waits makes the channel's fd readable, so the loop never sleeps on it.
+	 */
+	if (now - rt->cm_polled_us < CM_POLL_US)
+		return 0;
+	rt->cm_polled_us = now;
 	while (!rdma_get_cm_event(rt->cm_channel, &ev)) {
 		cm_event(rt, ev);
 		n++;

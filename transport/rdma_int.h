@@ -97,6 +97,7 @@ struct nvmf_rdma_transport {
 	struct nvmf_transport t;	/* first: the core's view */
 	struct rdma_event_channel *cm_channel;
 	struct nvmf_poller *cm_poller;
+	uint64_t cm_polled_us;		/* last look at the CM channel */
 	struct ibv_context **ctx_list;
 	TAILQ_HEAD(, nvmf_rdma_device) devices;
 	TAILQ_HEAD(, nvmf_rdma_listener) listeners;
