@@ -7,6 +7,7 @@
 # the kernel host merge them into one multipath head). Checks: two hosts do I/O at once;
 # one disconnects while the other keeps doing I/O; a controller is deleted (and another
 # disconnected) while fio runs on it; fresh connects still serve with the data intact; the
+# target holds no more QPs/CQs/MRs/PDs (rdma resource) than before any host came; the
 # target exits 0 after SIGTERM with no ASan/LSan/UBSan report in its log.
 # The binary: $E2E_ASAN_TGT (default build/nvmf_tgt_asan).
 set -euo pipefail
@@ -115,6 +116,27 @@ tgt_alive() {
     fail "nvmf_tgt_asan died ($1)"
 }
 
+# The target's verbs objects as the kernel counts them (rdma resource tracking): after every
+# host has gone, they must be back to what the target held when it had no host.
+rdma_objs() {
+    local t n out=
+    for t in qp cq mr pd; do
+        n=$(rdma resource show "$t" 2>/dev/null | grep -cw "pid $TGT_PID") || true
+        out+="$t=$n "
+    done
+    echo "${out% }"
+}
+check_rdma_released() {
+    local i now
+    for ((i = 0; i < 100; i++)); do
+        now=$(rdma_objs)
+        [[ $now == "$RDMA_BASE" ]] && break
+        sleep 0.1
+    done
+    log "target's verbs objects: at start $RDMA_BASE, after the hosts left $now"
+    assert_eq "every QP/CQ/MR/PD of the hosts' queues released" "$RDMA_BASE" "$now"
+}
+
 # ctrl_of SUBNQN HOSTNQN: the host's controller name (nvmeN) for that subsystem.
 ctrl_of() {
     local c
@@ -187,6 +209,9 @@ check_two_hosts() {
     pa=$FIO_PID
     fio_bg both_b "$DEV_B" "$FIO_SECS" --offset="${DATA_MB}M"
     pb=$FIO_PID
+    RDMA_BUSY=$(rdma_objs)
+    log "target's verbs objects with two hosts connected: $RDMA_BUSY"
+    [[ $RDMA_BUSY == qp=0\ * ]] && fail "rdma resource show lists no QP of the target with two hosts connected"
     fio_ok both_a "$pa"
     fio_ok both_b "$pb"
     pass "two hosts do I/O at once"
@@ -242,6 +267,8 @@ main() {
     new_host B
     new_host C
     timed target_start tgt_start
+    RDMA_BASE=$(rdma_objs)
+    [[ $RDMA_BASE == *"pd=0"* ]] && fail "rdma resource show lists no PD of the target: $RDMA_BASE"
     at_exit "nvme disconnect -n $NQN_A"
     at_exit "nvme disconnect -n $NQN_B"
     at_exit "nvme disconnect -n $NQN_C"
@@ -268,6 +295,7 @@ main() {
     pass "fresh connects serve I/O after the teardowns"
     host_disconnect "$NQN_A" || fail "host A: disconnect"
     host_disconnect "$NQN_B" || fail "host B: disconnect"
+    check_rdma_released
 
     local rc=0
     timed target_stop tgt_stop || rc=$?
