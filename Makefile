@@ -41,6 +41,7 @@ help:
 	@echo "make deps       install the Debian packages needed (root, apt-get)"
 	@echo "make test       unit tests, then the end-to-end tests in a VM"
 	@echo "make unit       unit tests only (CUnit, ASan/UBSan)"
+	@echo "make $(BUILD)/nvmf_tgt_asan   the target under ASan/UBSan/LSan"
 	@echo "make e2e        end-to-end tests only (soft-RoCE VM)"
 	@echo "make bench      benchmarks (reports, not pass/fail)"
 	@echo "make install PREFIX=/usr/local"
@@ -63,6 +64,10 @@ $(BUILD)/san/%.o: %.c
 $(BUILD)/nvmf_tgt: $(BUILD)/obj/target/main.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# The target under ASan+UBSan (LSan included), for the e2e leak test (t_asan.sh).
+$(BUILD)/nvmf_tgt_asan: $(BUILD)/san/target/main.o $(SAN_OBJ)
+	$(CC) $(SAN) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 $(BUILD)/tests/%: $(BUILD)/san/tests/unit/%.o $(SAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(LDFLAGS) $^ $(LDLIBS) -lcunit -o $@
@@ -84,7 +89,8 @@ install: all
 	install -D -m 0644 conf/target.json $(DESTDIR)$(PREFIX)/share/nvmf_tgt/target.json
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/tests $(BUILD)/bench $(BUILD)/nvmf_tgt
+	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/tests $(BUILD)/bench $(BUILD)/nvmf_tgt \
+	$(BUILD)/nvmf_tgt_asan
 
 -include tests/e2e/e2e.mk
 -include $(shell find $(BUILD)/obj $(BUILD)/san -name '*.d' -type f 2>/dev/null)

@@ -19,7 +19,9 @@ E2E_VERBS_CHECK = $(BUILD)/tests/verbs_check
 NVMF_TGT ?= $(abspath $(BUILD)/nvmf_tgt)
 E2E_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror
 # Each test boots its own VM: script[:arg...]
-E2E_TESTS ?= t_verbs.sh t_basic.sh:kernel t_basic.sh:nvmf_tgt
+E2E_TESTS ?= t_verbs.sh t_basic.sh:kernel t_basic.sh:nvmf_tgt t_asan.sh
+# t_asan.sh runs the sanitizer build of the target: build it when it is on the list.
+E2E_ASAN_TGT_DEP = $(if $(filter t_asan.sh%,$(notdir $(E2E_TESTS))),$(BUILD)/nvmf_tgt_asan)
 
 # make run / make bench-e2e settings
 MAIN_TARGET ?= nvmf_tgt
@@ -42,7 +44,7 @@ $(E2E_VERBS_CHECK): $(E2E_SRC)/verbs_check.c
 	$(CC) $(E2E_CFLAGS) $$(pkg-config --cflags libibverbs librdmacm) $< -o $@ \
 		$$(pkg-config --libs libibverbs librdmacm)
 
-e2e: e2e-prepare
+e2e: e2e-prepare $(E2E_ASAN_TGT_DEP)
 	$(MAKE) --no-print-directory $(E2E_VERBS_CHECK) $(BUILD)/nvmf_tgt
 	E2E_WORK=$(E2E_WORK_DIR) VERBS_CHECK=$(abspath $(E2E_VERBS_CHECK)) NVMF_TGT=$(NVMF_TGT) \
 		$(E2E_SRC)/suite.sh $(E2E_TESTS)
