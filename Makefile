@@ -38,12 +38,14 @@ all: check-deps $(BUILD)/nvmf_tgt
 
 help:
 	@echo "make            build $(BUILD)/nvmf_tgt"
+	@echo "make run        the main job: nvmf_tgt -c conf/target.json serves a Linux host"
 	@echo "make deps       install the Debian packages needed (root, apt-get)"
 	@echo "make test       unit tests, then the end-to-end tests in a VM"
 	@echo "make unit       unit tests only (CUnit, ASan/UBSan)"
 	@echo "make $(BUILD)/nvmf_tgt_asan   the target under ASan/UBSan/LSan"
 	@echo "make e2e        end-to-end tests only (soft-RoCE VM)"
-	@echo "make bench      benchmarks (reports, not pass/fail)"
+	@echo "make bench      memmap benchmark (a report, not pass/fail)"
+	@echo "make bench-e2e  nvmf_tgt vs the kernel's nvmet in one VM boot (a report)"
 	@echo "make install PREFIX=/usr/local"
 	@echo "make clean"
 
