@@ -4,7 +4,6 @@
  * POLICY.md, precise errors, and the real SPDK files of
  * ../shared/spdk-configs with their expected outcome (POLICY.md §6).
  */
-#include <CUnit/Basic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "memmap/log.h"
 #include "target/config.h"
 #include "target/core.h"
+#include "tests/unit/ut.h"
 
 #define SPDK_DIR "../shared/spdk-configs"
 #define NQN1 "nqn.2016-06.io.spdk:cnode1"
@@ -458,25 +458,20 @@ static void test_repo_conf(void)
 
 int main(void)
 {
+	static const struct ut_test tests[] = {
+		{ "a good config with every convention", test_good_config },
+		{ "comments outside strings", test_strip_comments },
+		{ "file structure errors", test_structure_errors },
+		{ "refused methods are named", test_method_errors },
+		{ "bad values name the field", test_value_errors },
+		{ "implicit transport, aio file created", test_implicit_transport_and_real_aio },
+		{ "SPDK files: POLICY.md section 6 outcomes", test_spdk_files },
+		{ "SPDK files: what they configure", test_spdk_file_contents },
+		{ "conf/target.json", test_repo_conf },
+	};
 	unsigned int failures;
-	CU_pSuite s;
 
 	log_set_level(getenv("UT_DEBUG") ? LOGL_DEBUG : LOGL_ERROR);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("config", NULL, NULL);
-	CU_add_test(s, "a good config with every convention", test_good_config);
-	CU_add_test(s, "comments outside strings", test_strip_comments);
-	CU_add_test(s, "file structure errors", test_structure_errors);
-	CU_add_test(s, "refused methods are named", test_method_errors);
-	CU_add_test(s, "bad values name the field", test_value_errors);
-	CU_add_test(s, "implicit transport, aio file created", test_implicit_transport_and_real_aio);
-	CU_add_test(s, "SPDK files: POLICY.md section 6 outcomes", test_spdk_files);
-	CU_add_test(s, "SPDK files: what they configure", test_spdk_file_contents);
-	CU_add_test(s, "conf/target.json", test_repo_conf);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	failures = ut_run("config", NULL, NULL, tests, UT_COUNT(tests));
 	return failures ? 1 : 0;
 }

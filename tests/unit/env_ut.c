@@ -3,7 +3,6 @@
  * memmap/env.c over the real DPDK EAL. The EAL starts once per process, so
  * each case runs in a child process and reports its failed checks back.
  */
-#include <CUnit/Basic.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -19,6 +18,7 @@
 #include "memmap/env.h"
 #include "memmap/log.h"
 #include "memmap/memmap.h"
+#include "tests/unit/ut.h"
 
 #define HUGEPAGES_NR "/proc/sys/vm/nr_hugepages"
 
@@ -273,21 +273,12 @@ static void test_dynamic(void)
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned int failed;
+	static const struct ut_test tests[] = {
+		{ "--no-huge: all memory registered", test_nohuge },
+		{ "bad options fail before EAL", test_bad_opts },
+		{ "hugepages: growth registered", test_dynamic },
+	};
 
 	log_set_level(LOGL_WARN);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("env (real DPDK EAL)", NULL, NULL);
-	if (suite) {
-		CU_add_test(suite, "--no-huge: all memory registered", test_nohuge);
-		CU_add_test(suite, "bad options fail before EAL", test_bad_opts);
-		CU_add_test(suite, "hugepages: growth registered", test_dynamic);
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return ut_run("env (real DPDK EAL)", NULL, NULL, tests, UT_COUNT(tests));
 }

@@ -4,7 +4,6 @@
  * read-only file, a file on tmpfs (buffered fallback), and a RAM namespace
  * in DMA memory (env_init once, --no-huge).
  */
-#include <CUnit/Basic.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -16,6 +15,7 @@
 #include "memmap/env.h"
 #include "memmap/log.h"
 #include "tests/unit/loopback.h"
+#include "tests/unit/ut.h"
 
 #define NQN "nqn.2016-06.io.spdk:io"
 #define BS 512
@@ -366,10 +366,21 @@ static void test_smart_counts(void)
 
 int main(void)
 {
+	static const struct ut_test tests[] = {
+		{ "config with file, read-only, tmpfs and RAM namespaces", test_setup },
+		{ "file read/write/FUA/flush through libaio", test_file_rw },
+		{ "several buffers and an unaligned one", test_multi_iov_and_unaligned },
+		{ "write zeroes and deallocate (file)", test_zeroes_file },
+		{ "I/O error statuses", test_io_errors },
+		{ "backend error -> media status", test_backend_error },
+		{ "refused write -> write fault", test_write_fault },
+		{ "tmpfs: buffered fallback", test_tmpfs_buffered },
+		{ "RAM namespace", test_ram },
+		{ "SMART counters", test_smart_counts },
+	};
 	struct env_opts eo;
 	unsigned int failures;
 	char path[128];
-	CU_pSuite s;
 	char *d;
 
 	log_set_level(getenv("UT_DEBUG") ? LOGL_DEBUG : LOGL_ERROR);
@@ -393,23 +404,7 @@ int main(void)
 	if (!g_have_shm)
 		snprintf(g_shm, sizeof(g_shm), "%s/shm", g_dir);
 	make_cfg();
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("io", NULL, suite_fini);
-	CU_add_test(s, "config with file, read-only, tmpfs and RAM namespaces", test_setup);
-	CU_add_test(s, "file read/write/FUA/flush through libaio", test_file_rw);
-	CU_add_test(s, "several buffers and an unaligned one", test_multi_iov_and_unaligned);
-	CU_add_test(s, "write zeroes and deallocate (file)", test_zeroes_file);
-	CU_add_test(s, "I/O error statuses", test_io_errors);
-	CU_add_test(s, "backend error -> media status", test_backend_error);
-	CU_add_test(s, "refused write -> write fault", test_write_fault);
-	CU_add_test(s, "tmpfs: buffered fallback", test_tmpfs_buffered);
-	CU_add_test(s, "RAM namespace", test_ram);
-	CU_add_test(s, "SMART counters", test_smart_counts);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	failures = ut_run("io", NULL, suite_fini, tests, UT_COUNT(tests));
 	unlink(g_shm);
 	snprintf(path, sizeof(path), "%s/f", g_dir);
 	unlink(path);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Every edge of memmap/memmap.h, without DPDK: addresses are only numbers. */
-#include <CUnit/Basic.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -8,6 +7,7 @@
 #include <string.h>
 
 #include "memmap/memmap.h"
+#include "tests/unit/ut.h"
 
 #define MB2	MEMMAP_PAGE_SIZE
 #define BASE	0x200000000000ULL	/* 32 TiB: never touched, only numbers */
@@ -474,10 +474,7 @@ static int suite_fini(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct ut_test tests[] = {
 		{ "map alloc/free", test_alloc_free },
 		{ "default translation", test_default_translation },
 		{ "set_translation -EINVAL", test_set_einval },
@@ -495,18 +492,5 @@ int main(void)
 		{ "vtophys in PA mode with offset", test_vtophys_pa },
 		{ "register from two threads", test_threads },
 	};
-	CU_pSuite suite;
-	unsigned int failed;
-	size_t i;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("memmap", suite_init, suite_fini);
-	for (i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return ut_run("memmap", suite_init, suite_fini, tests, UT_COUNT(tests));
 }

@@ -3,7 +3,6 @@
  * Controllers, fabrics, admin commands and discovery, driven through the
  * loopback transport the way the Linux host drives them.
  */
-#include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "memmap/log.h"
 #include "tests/unit/loopback.h"
+#include "tests/unit/ut.h"
 
 #define SUBNQN "nqn.2016-06.io.spdk:cnode1"
 #define SUBNQN2 "nqn.2016-06.io.spdk:cnode2"
@@ -608,7 +608,17 @@ static void test_loop_sleeps_and_timers(void)
 
 int main(void)
 {
-	CU_pSuite s;
+	static const struct ut_test tests[] = {
+		{ "Linux host connect sequence", test_linux_connect_sequence },
+		{ "Connect errors and allowlist", test_connect_errors },
+		{ "CNTLID unique per subsystem", test_cntlid_unique },
+		{ "admin command errors and features", test_admin_errors },
+		{ "CC reset and shutdown", test_shutdown_and_reset },
+		{ "keep-alive expiry", test_keep_alive_expiry },
+		{ "discovery log page", test_discovery },
+		{ "namespace changed AEN", test_ns_changed_aen },
+		{ "loop sleeps when idle", test_loop_sleeps_and_timers },
+	};
 	unsigned int failures;
 	char path[128];
 	char *d;
@@ -623,22 +633,7 @@ int main(void)
 	}
 	snprintf(g_dir, sizeof(g_dir), "%s", d);
 	make_cfg();
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("nvmf", NULL, NULL);
-	CU_add_test(s, "Linux host connect sequence", test_linux_connect_sequence);
-	CU_add_test(s, "Connect errors and allowlist", test_connect_errors);
-	CU_add_test(s, "CNTLID unique per subsystem", test_cntlid_unique);
-	CU_add_test(s, "admin command errors and features", test_admin_errors);
-	CU_add_test(s, "CC reset and shutdown", test_shutdown_and_reset);
-	CU_add_test(s, "keep-alive expiry", test_keep_alive_expiry);
-	CU_add_test(s, "discovery log page", test_discovery);
-	CU_add_test(s, "namespace changed AEN", test_ns_changed_aen);
-	CU_add_test(s, "loop sleeps when idle", test_loop_sleeps_and_timers);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	failures = ut_run("nvmf", NULL, NULL, tests, UT_COUNT(tests));
 	snprintf(path, sizeof(path), "%s/d0", g_dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/d1", g_dir);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The NVMe-oF RDMA CM private data a host sends, and what we reject. */
-#include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,18 +7,8 @@
 
 #include "target/nvmf.h"
 #include "transport/rdma.h"
+#include "tests/unit/ut.h"
 
-/* The core is not linked in yet: weak stand-ins, never called here. */
-#define WEAK __attribute__((weak))
-WEAK void nvmf_qpair_init(struct nvmf_qpair *qp, struct nvmf_transport *t) { (void)qp; (void)t; }
-WEAK void nvmf_qpair_fini(struct nvmf_qpair *qp) { (void)qp; }
-WEAK enum nvmf_xfer nvmf_req_xfer(const struct nvmf_req *req) { (void)req; return NVMF_XFER_NONE; }
-WEAK void nvmf_req_exec(struct nvmf_req *req) { (void)req; }
-WEAK void nvmf_req_fail(struct nvmf_req *req, nvme_status st) { (void)req; (void)st; }
-WEAK struct nvmf_poller *nvmf_poller_add(struct nvmf_tgt *tgt, const char *name,
-					 nvmf_poll_fn poll, nvmf_arm_fn arm, int fd, void *arg)
-{ (void)tgt; (void)name; (void)poll; (void)arm; (void)fd; (void)arg; return NULL; }
-WEAK void nvmf_poller_del(struct nvmf_tgt *tgt, struct nvmf_poller *p) { (void)tgt; (void)p; }
 
 static struct nvmf_transport_opts g_opts = {
 	.max_queue_depth = 128,
@@ -151,28 +140,12 @@ static void test_no_device(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct ut_test tests[] = {
 		{ "linux_host", test_linux_host },
 		{ "rejects", test_rejects },
 		{ "reject_wire_format", test_reject_wire_format },
 		{ "ioccsz", test_ioccsz },
 		{ "no_device", test_no_device },
 	};
-	unsigned int failed;
-	CU_pSuite suite;
-	size_t i;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("rdma_conn", NULL, NULL);
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return ut_run("rdma_conn", NULL, NULL, tests, UT_COUNT(tests));
 }

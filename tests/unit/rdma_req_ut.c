@@ -4,7 +4,6 @@
  * verbs/core layer records what would be posted and executed, and the
  * tests play the work completions.
  */
-#include <CUnit/Basic.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +11,8 @@
 #include "memmap/memmap.h"
 #include "target/nvmf.h"
 #include "transport/rdma_req.h"
+#include "tests/unit/ut.h"
 
-/* The core is not linked in yet: weak stand-ins, never called here. */
-#define WEAK __attribute__((weak))
-WEAK void nvmf_qpair_init(struct nvmf_qpair *qp, struct nvmf_transport *t) { (void)qp; (void)t; }
-WEAK void nvmf_qpair_fini(struct nvmf_qpair *qp) { (void)qp; }
-WEAK enum nvmf_xfer nvmf_req_xfer(const struct nvmf_req *req) { (void)req; return NVMF_XFER_NONE; }
-WEAK void nvmf_req_exec(struct nvmf_req *req) { (void)req; }
-WEAK void nvmf_req_fail(struct nvmf_req *req, nvme_status st) { (void)req; (void)st; }
-WEAK struct nvmf_poller *nvmf_poller_add(struct nvmf_tgt *tgt, const char *name,
-					 nvmf_poll_fn poll, nvmf_arm_fn arm, int fd, void *arg)
-{ (void)tgt; (void)name; (void)poll; (void)arm; (void)fd; (void)arg; return NULL; }
-WEAK void nvmf_poller_del(struct nvmf_tgt *tgt, struct nvmf_poller *p) { (void)tgt; (void)p; }
 
 #define MB2		MEMMAP_PAGE_SIZE
 #define UNIT		8192
@@ -705,10 +694,7 @@ static void test_short_capsule(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct ut_test tests[] = {
 		{ "in_capsule_write", test_in_capsule_write },
 		{ "no_data", test_no_data },
 		{ "read_write_chained_with_send", test_read_write_chained_with_send },
@@ -729,18 +715,5 @@ int main(void)
 		{ "post_failure", test_post_failure },
 		{ "short_capsule", test_short_capsule },
 	};
-	unsigned int failed;
-	CU_pSuite suite;
-	size_t i;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("rdma_req", suite_init, suite_fini);
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return ut_run("rdma_req", suite_init, suite_fini, tests, UT_COUNT(tests));
 }
