@@ -48,14 +48,22 @@ static int cfg_where(struct cfg_ctx *c, char *buf, size_t n)
 	return snprintf(buf, n, "config: ");
 }
 
+/* The message with its place in the file in front. */
+static void cfg_vformat(struct cfg_ctx *c, char *line, size_t n, const char *fmt,
+			va_list ap)
+{
+	int off = cfg_where(c, line, n);
+
+	vsnprintf(line + off, n - (size_t)off, fmt, ap);
+}
+
 void cfg_error(struct cfg_ctx *c, const char *fmt, ...)
 {
 	char line[1024];
-	int off = cfg_where(c, line, sizeof(line));
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line + off, sizeof(line) - (size_t)off, fmt, ap);
+	cfg_vformat(c, line, sizeof(line), fmt, ap);
 	va_end(ap);
 	log_err("%s", line);
 	errbuf_add(line);
@@ -65,11 +73,10 @@ void cfg_error(struct cfg_ctx *c, const char *fmt, ...)
 void cfg_info(struct cfg_ctx *c, const char *fmt, ...)
 {
 	char line[1024];
-	int off = cfg_where(c, line, sizeof(line));
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line + off, sizeof(line) - (size_t)off, fmt, ap);
+	cfg_vformat(c, line, sizeof(line), fmt, ap);
 	va_end(ap);
 	log_info("%s", line);
 }

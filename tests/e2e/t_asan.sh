@@ -137,17 +137,6 @@ check_rdma_released() {
     assert_eq "every QP/CQ/MR/PD of the hosts' queues released" "$RDMA_BASE" "$now"
 }
 
-# ctrl_of SUBNQN HOSTNQN: the host's controller name (nvmeN) for that subsystem.
-ctrl_of() {
-    local c
-    for c in /sys/class/nvme/nvme*; do
-        [[ -f $c/subsysnqn && -f $c/hostnqn ]] || continue
-        [[ $(cat "$c/subsysnqn") == "$1" && $(cat "$c/hostnqn") == "$2" ]] &&
-            { echo "${c##*/}"; return 0; }
-    done
-    return 1
-}
-
 # wait_dev SUBNQN: like wait_nvme_dev (30 s), with the state shown when it fails.
 wait_dev() {
     local i
@@ -237,8 +226,8 @@ check_other_keeps_working() {
 check_abrupt() {
     local pa pc ca cc
     connect_c
-    cc=$(ctrl_of "$NQN_C" "$C_NQN") || fail "no controller for host C"
-    ca=$(ctrl_of "$NQN_A" "$A_NQN") || fail "no controller for host A"
+    cc=$(nvme_ctrl "$NQN_C" "$C_NQN") || fail "no controller for host C"
+    ca=$(nvme_ctrl "$NQN_A" "$A_NQN") || fail "no controller for host A"
     fio_bg abrupt_a "$DEV_A" 30 --offset="${DATA_MB}M"
     pa=$FIO_PID
     fio_bg abrupt_c "$DEV_C" 30
