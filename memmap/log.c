@@ -45,14 +45,18 @@ void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[1024];
 	struct timespec ts;
+	struct tm tm;
 	va_list ap;
 	int n;
 
 	if ((int)level > atomic_load(&g_level))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	n = snprintf(line, sizeof(line), "[%lld.%06ld] %s: ", (long long)ts.tv_sec,
-		     ts.tv_nsec / 1000, names[level]);
+	localtime_r(&ts.tv_sec, &tm);
+	/* SPDK's stamp: [2026-11-30 04:04:39.670358] */
+	n = snprintf(line, sizeof(line), "[%04d-%02d-%02d %02d:%02d:%02d.%06ld] %s: ",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		     tm.tm_sec, ts.tv_nsec / 1000, names[level]);
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
