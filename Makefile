@@ -25,7 +25,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 MEMMAP_SRC := memmap/memmap.c memmap/env.c memmap/log.c
 LIB_SRC    := $(MEMMAP_SRC) $(wildcard transport/*.c) \
-	$(filter-out target/main.c,$(wildcard target/*.c))
+	$(filter-out target/main.c target/nvmf_rpc.c,$(wildcard target/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 SAN_OBJ    := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 
@@ -34,7 +34,7 @@ BENCHES    := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench
 
 .SECONDARY:
 .PHONY: all deps check-deps test unit bench install clean help
-all: check-deps $(BUILD)/nvmf_tgt
+all: check-deps $(BUILD)/nvmf_tgt $(BUILD)/nvmf_rpc
 
 help:
 	@echo "make            build $(BUILD)/nvmf_tgt"
@@ -66,6 +66,10 @@ $(BUILD)/san/%.o: %.c
 $(BUILD)/nvmf_tgt: $(BUILD)/obj/target/main.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# The JSON-RPC client (SPDK's rpc.py works too): needs only jansson.
+$(BUILD)/nvmf_rpc: $(BUILD)/obj/target/nvmf_rpc.o
+	$(CC) $(LDFLAGS) $^ -ljansson -o $@
+
 # The target under ASan+UBSan (LSan included), for the e2e leak test (t_asan.sh).
 $(BUILD)/nvmf_tgt_asan: $(BUILD)/san/target/main.o $(SAN_OBJ)
 	$(CC) $(SAN) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -88,11 +92,12 @@ bench: check-deps $(BENCHES)
 
 install: all
 	install -D -m 0755 $(BUILD)/nvmf_tgt $(DESTDIR)$(PREFIX)/bin/nvmf_tgt
+	install -D -m 0755 $(BUILD)/nvmf_rpc $(DESTDIR)$(PREFIX)/bin/nvmf_rpc
 	install -D -m 0644 conf/target.json $(DESTDIR)$(PREFIX)/share/nvmf_tgt/target.json
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/tests $(BUILD)/bench $(BUILD)/nvmf_tgt \
-	$(BUILD)/nvmf_tgt_asan
+	$(BUILD)/nvmf_tgt_asan $(BUILD)/nvmf_rpc
 
 -include tests/e2e/e2e.mk
 -include $(shell find $(BUILD)/obj $(BUILD)/san -name '*.d' -type f 2>/dev/null)

@@ -54,7 +54,7 @@ static void identify_ctrlr(struct nvmf_ctrlr *c, const struct nvmf_transport *t,
 	id->mdts = ctrlr_mdts(&t->opts);
 	id->cntlid = c->cntlid;
 	id->ver = 0x00010300;
-	id->oaes = s->discovery ? 0 : NVME_AEN_CFG_NS_ATTR;
+	id->oaes = s->discovery ? NVME_AEN_CFG_DISC_CHANGE : NVME_AEN_CFG_NS_ATTR;
 	id->cntrltype = s->discovery ? 2 : 1;
 	id->acl = NVMF_ABORT_MAX - 1;
 	id->aerl = NVMF_AER_MAX - 1;
@@ -123,13 +123,13 @@ static void identify_desc_list(const struct nvmf_ns *ns, uint8_t *buf)
 	ns_desc(buf + off, NVME_NIDT_CSI, &csi_nvm, 1);
 }
 
-static void identify_active_list(const struct nvmf_subsystem *s, uint32_t after,
+static void identify_active_list(const struct nvmf_ctrlr *c, uint32_t after,
 				 uint32_t *list)
 {
 	int n = 0;
 
-	for (uint32_t i = after; i < s->max_ns && n < 1024; i++) {
-		if (s->ns[i])
+	for (uint32_t i = after; i < c->subsys->max_ns && n < 1024; i++) {
+		if (nvmf_ctrlr_get_ns(c, i + 1))
 			list[n++] = i + 1;
 	}
 }
@@ -139,7 +139,7 @@ static void exec_identify(struct nvmf_req *req)
 	struct nvmf_ctrlr *c = req->qpair->ctrlr;
 	const struct nvme_cmd *cmd = req->cmd;
 	uint8_t cns = cmd->cdw10 & 0xFF;
-	struct nvmf_ns *ns = nvmf_subsystem_get_ns(c->subsys, cmd->nsid);
+	struct nvmf_ns *ns = nvmf_ctrlr_get_ns(c, cmd->nsid);
 	void *buf = calloc(1, 4096);
 	nvme_status st = 0;
 
@@ -156,7 +156,7 @@ static void exec_identify(struct nvmf_req *req)
 			identify_ns(ns, buf);
 		break;		/* an inactive namespace reads as zeroes */
 	case NVME_CNS_ACTIVE_NS_LIST:
-		identify_active_list(c->subsys, cmd->nsid, buf);
+		identify_active_list(c, cmd->nsid, buf);
 		break;
 	case NVME_CNS_CTRLR_CSI:
 		break;		/* NVM: no size limits to report, all zero */
@@ -328,7 +328,10 @@ static nvme_status feat_set(struct nvmf_ctrlr *c, uint8_t fid, uint32_t cdw11,
 	case NVME_FEAT_IRQ_COALESCE: f->irq_coalesce = cdw11; break;
 	case NVME_FEAT_IRQ_CONFIG: f->irq_config = cdw11; break;
 	case NVME_FEAT_WRITE_ATOMIC: f->write_atomic = cdw11 & 1; break;
-	case NVME_FEAT_ASYNC_EVENT: f->aec = cdw11 & NVME_AEN_CFG_NS_ATTR; break;
+	case NVME_FEAT_ASYNC_EVENT:
+		f->aec = cdw11 & (c->subsys->discovery ? NVME_AEN_CFG_DISC_CHANGE :
+				  NVME_AEN_CFG_NS_ATTR);
+		break;
 	case NVME_FEAT_KATO: nvmf_ctrlr_set_kato(c, cdw11); break;
 	case NVME_FEAT_HOST_ID:		/* set by Connect over fabrics */
 		return NVME_SC_CMD_SEQ_ERROR | NVME_DNR;
@@ -383,7 +386,7 @@ static void log_smart(struct nvmf_ctrlr *c, uint32_t nsid, uint8_t *p)
 	uint64_t rd = 0, wr = 0, rc = 0, wc = 0;
 
 	for (uint32_t i = 0; i < s->max_ns; i++) {
-		const struct nvmf_ns *ns = s->ns[i];
+		const struct nvmf_ns *ns = nvmf_ctrlr_get_ns(c, i + 1);
 
 		if (!ns || (nsid != 0xFFFFFFFF && nsid != 0 && nsid != i + 1))
 			continue;
@@ -438,8 +441,11 @@ static size_t log_build(struct nvmf_req *req, const struct log_args *a, void **b
 {
 	struct nvmf_ctrlr *c = req->qpair->ctrlr;
 
-	if (a->lid == NVME_LOG_DISC)
+	if (a->lid == NVME_LOG_DISC) {
+		if (!a->rae)
+			nvmf_ctrlr_aen_clear(c, NVME_LOG_DISC);
 		return nvmf_discovery_log(c, req->qpair, buf);
+	}
 	*buf = calloc(1, LOG_PAGE_SIZE);
 	if (!*buf)
 		return 0;

@@ -11,12 +11,65 @@
 
 int bdev_register(struct nvmf_tgt *tgt, struct bdev *b)
 {
+	struct bdev **pp = &tgt->bdevs;
+
 	if (bdev_find(tgt, b->name))
 		return -EEXIST;
+	while (*pp)
+		pp = &(*pp)->next;
 	b->tgt = tgt;
-	b->next = tgt->bdevs;
-	tgt->bdevs = b;
+	b->next = NULL;
+	*pp = b;
 	return 0;
+}
+
+static void bdev_unlink(struct bdev **pp, struct bdev *b)
+{
+	while (*pp && *pp != b)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = b->next;
+}
+
+static void bdev_reap(void *arg)
+{
+	struct bdev *b = arg;
+
+	if (b->inflight)
+		return;		/* re-armed by the last completion */
+	bdev_unlink(&b->tgt->dead_bdevs, b);
+	nvmf_timer_del(b->tgt, b->reaper);
+	log_info("bdev %s: destroyed", b->name);
+	b->ops->destroy(b);
+}
+
+void bdev_delete(struct nvmf_tgt *tgt, struct bdev *b)
+{
+	struct bdev **pp = &tgt->bdevs;
+
+	for (int i = 0; i < tgt->nsubsys; i++) {
+		struct nvmf_subsystem *s = tgt->subsys[i];
+
+		for (uint32_t n = 0; n < s->max_ns; n++) {
+			if (s->ns[n] && s->ns[n]->bdev == b)
+				nvmf_subsystem_remove_ns(s, n + 1);
+		}
+	}
+	bdev_unlink(pp, b);
+	log_notice("bdev %s: deleted%s", b->name, b->inflight ? ", I/O still in flight" : "");
+	/*
+	 * Never from inside the backend's own completion path: a timer runs
+	 * it from the loop, at once if nothing is in flight.
+	 */
+	b->reaper = nvmf_timer_add(tgt, bdev_reap, b);
+	b->next = tgt->dead_bdevs;	/* destroyed at exit if still there */
+	tgt->dead_bdevs = b;
+	if (!b->reaper) {
+		log_err("bdev %s: kept until exit (no memory for its reaper)", b->name);
+		return;
+	}
+	if (!b->inflight)
+		nvmf_timer_arm(b->reaper, 0);
 }
 
 struct bdev *bdev_find(struct nvmf_tgt *tgt, const char *name)
@@ -36,6 +89,13 @@ void bdev_destroy_all(struct nvmf_tgt *tgt)
 		tgt->bdevs = b->next;
 		b->ops->destroy(b);
 	}
+	while (tgt->dead_bdevs) {
+		struct bdev *b = tgt->dead_bdevs;
+
+		tgt->dead_bdevs = b->next;
+		nvmf_timer_del(tgt, b->reaper);
+		b->ops->destroy(b);
+	}
 }
 
 void bdev_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
@@ -45,6 +105,7 @@ void bdev_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
 	req->core_cb = cb;
 	req->core_ctx = b;
 	b->tgt->io_inflight++;
+	b->inflight++;
 	b->ops->submit(b, req, op, offset, len, fua);
 }
 
@@ -53,6 +114,8 @@ void bdev_io_done(struct nvmf_req *req, int res)
 	struct bdev *b = req->core_ctx;
 
 	b->tgt->io_inflight--;
+	if (!--b->inflight && b->reaper)
+		nvmf_timer_arm(b->reaper, 0);
 	req->core_cb(req, res);
 }
 

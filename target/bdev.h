@@ -42,6 +42,9 @@ struct bdev {
 	uint8_t uuid[16];
 	bool readonly;
 	bool claimed;		/* by a namespace */
+	const char *filename;	/* aio: the file, for saving the config */
+	unsigned int inflight;	/* I/O submitted, not completed */
+	struct nvmf_timer *reaper;	/* deleted: destroy at inflight 0 */
 };
 
 /* Options shared by the creators (config names). */
@@ -67,6 +70,9 @@ int bdev_aio_create(struct nvmf_tgt *tgt, const struct bdev_aio_opts *o,
 		    struct bdev **out);
 int bdev_malloc_create(struct nvmf_tgt *tgt, const struct bdev_malloc_opts *o,
 		       struct bdev **out);
+/* Reads return zeroes, writes are dropped (SPDK's null bdev). */
+int bdev_null_create(struct nvmf_tgt *tgt, const struct bdev_malloc_opts *o,
+		     struct bdev **out);
 /* A bdev with geometry only, for validating configs (no I/O). */
 int bdev_placeholder_create(struct nvmf_tgt *tgt, const char *name,
 			    uint32_t block_size, uint64_t num_blocks,
@@ -74,13 +80,18 @@ int bdev_placeholder_create(struct nvmf_tgt *tgt, const char *name,
 
 struct bdev *bdev_find(struct nvmf_tgt *tgt, const char *name);
 void bdev_destroy_all(struct nvmf_tgt *tgt);
+/*
+ * Hot-remove: every namespace on b goes first (hosts get the AEN), then b
+ * is forgotten, and destroyed once its last I/O in flight completes.
+ */
+void bdev_delete(struct nvmf_tgt *tgt, struct bdev *b);
 
 /* Core side (bdev.c). */
 void bdev_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
 		 uint64_t offset, uint64_t len, bool fua,
 		 void (*cb)(struct nvmf_req *req, int res));
 void bdev_io_done(struct nvmf_req *req, int res);
-/* Link a new bdev (name unique): 0 or -EEXIST. */
+/* Link a new bdev at the end of the list (name unique): 0 or -EEXIST. */
 int bdev_register(struct nvmf_tgt *tgt, struct bdev *b);
 
 #endif

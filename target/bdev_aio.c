@@ -463,6 +463,7 @@ int bdev_aio_create(struct nvmf_tgt *tgt, const struct bdev_aio_opts *o,
 	a->fd = a->fd_dsync = a->efd = -1;
 	snprintf(a->b.name, sizeof(a->b.name), "%s", o->name);
 	snprintf(a->filename, sizeof(a->filename), "%s", o->filename);
+	a->b.filename = a->filename;
 	a->b.ops = &aio_ops;
 	a->b.readonly = o->readonly;
 	a->b.tgt = tgt;

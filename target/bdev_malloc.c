@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* RAM namespaces in registered (DMA) memory; every I/O completes at once. */
+/*
+ * RAM namespaces in registered (DMA) memory, and null namespaces (no
+ * memory: reads return zeroes, writes are dropped); every I/O completes
+ * at once.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,4 +102,51 @@ err:
 	env_dma_free(m->mem);
 	free(m);
 	return rc;
+}
+
+/* ---- Null: geometry only, reads zeroes ---- */
+
+static void null_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
+			uint64_t off, uint64_t len, bool fua)
+{
+	(void)b; (void)off; (void)len; (void)fua;
+	if (op == BDEV_READ)
+		nvmf_req_zero(req);
+	bdev_io_done(req, 0);
+}
+
+static void null_destroy(struct bdev *b)
+{
+	free(b);
+}
+
+static const struct bdev_ops null_ops = {
+	.type = "null",
+	.submit = null_submit,
+	.destroy = null_destroy,
+};
+
+int bdev_null_create(struct nvmf_tgt *tgt, const struct bdev_malloc_opts *o,
+		     struct bdev **out)
+{
+	struct bdev *b = calloc(1, sizeof(*b));
+	int rc;
+
+	if (!b)
+		return -ENOMEM;
+	snprintf(b->name, sizeof(b->name), "%s", o->name);
+	b->ops = &null_ops;
+	b->block_size = o->block_size;
+	b->num_blocks = o->num_blocks;
+	if (o->uuid)
+		memcpy(b->uuid, o->uuid, 16);
+	else
+		uuid_generate(b->uuid);
+	rc = bdev_register(tgt, b);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
 }

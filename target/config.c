@@ -57,17 +57,42 @@ static void cfg_vformat(struct cfg_ctx *c, char *line, size_t n, const char *fmt
 	vsnprintf(line + off, n - (size_t)off, fmt, ap);
 }
 
-void cfg_error(struct cfg_ctx *c, const char *fmt, ...)
+static void cfg_verror(struct cfg_ctx *c, int code, const char *fmt, va_list ap)
 {
 	char line[1024];
+
+	if (c->rpc) {
+		vsnprintf(line, sizeof(line), fmt, ap);
+		log_err("rpc: %s: %s", c->method ? c->method : "?", line);
+		if (!c->nerr) {
+			c->code = code;
+			memcpy(c->msg, line, sizeof(c->msg) - 1);
+			c->msg[sizeof(c->msg) - 1] = '\0';
+		}
+	} else {
+		cfg_vformat(c, line, sizeof(line), fmt, ap);
+		log_err("%s", line);
+		errbuf_add(line);
+	}
+	c->nerr++;
+}
+
+void cfg_error(struct cfg_ctx *c, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	cfg_vformat(c, line, sizeof(line), fmt, ap);
+	cfg_verror(c, RPC_INVALID_PARAMS, fmt, ap);
 	va_end(ap);
-	log_err("%s", line);
-	errbuf_add(line);
-	c->nerr++;
+}
+
+void cfg_error_code(struct cfg_ctx *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_verror(c, code, fmt, ap);
+	va_end(ap);
 }
 
 void cfg_info(struct cfg_ctx *c, const char *fmt, ...)
@@ -76,9 +101,74 @@ void cfg_info(struct cfg_ctx *c, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	cfg_vformat(c, line, sizeof(line), fmt, ap);
+	if (c->rpc) {
+		vsnprintf(line, sizeof(line), fmt, ap);
+		log_info("rpc: %s: %s", c->method ? c->method : "?", line);
+	} else {
+		cfg_vformat(c, line, sizeof(line), fmt, ap);
+		log_info("%s", line);
+	}
 	va_end(ap);
-	log_info("%s", line);
+}
+
+const char *cfg_json_str(json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+
+	return v ? v : "";
+}
+
+/* ---- One call over the socket: the same methods as a file ---- */
+
+static int call_refuse(struct cfg_ctx *c, int code, const char *msg)
+{
+	c->code = code;
+	memcpy(c->msg, msg, strnlen(msg, sizeof(c->msg) - 1));
+	log_info("rpc: %s: %s", c->method, msg);
+	return -1;
+}
+
+static const char *state_error(const struct nvmf_tgt *tgt)
+{
+	if (tgt->state == NVMF_TGT_STARTUP)
+		return "Method may only be called after framework is initialized "
+		       "using framework_start_init RPC.";
+	return "Method may only be called before framework is initialized. Use "
+	       "--wait-for-rpc command line parameter and then issue this method "
+	       "before calling framework_start_init RPC.";
+}
+
+int cfg_call(struct cfg_ctx *c, const char *method, json_t *params)
+{
+	const struct cfg_method *m = cfg_method_find(method);
+	unsigned int state = c->tgt->state == NVMF_TGT_STARTUP ? CFG_STARTUP : CFG_RUNTIME;
+	json_t *empty = NULL;
+	int rc;
+
+	c->rpc = true;
+	c->method = method;
+	if (!m || m->cls == CFG_REFUSE) {
+		char msg[CFG_MSG_MAX];
+
+		snprintf(msg, sizeof(msg), "Method not found%s%s", m ? ": " : "",
+			 m ? m->why : "");
+		return call_refuse(c, RPC_METHOD_NOT_FOUND, msg);
+	}
+	if (!(m->states & state))
+		return call_refuse(c, RPC_INVALID_STATE, state_error(c->tgt));
+	if (params && !json_is_object(params))
+		return call_refuse(c, RPC_INVALID_PARAMS, "Invalid parameters");
+	if (m->cls == CFG_ACCEPT) {
+		cfg_info(c, "accepted, ignored (%s)", m->why);
+		return 0;
+	}
+	if (!params)
+		params = empty = json_object();
+	rc = params ? m->apply(c, params) : -ENOMEM;
+	json_decref(empty);
+	if (rc && !c->nerr)
+		cfg_error_code(c, RPC_INTERNAL_ERROR, "%s", strerror(rc < 0 ? -rc : EIO));
+	return c->nerr ? -1 : 0;
 }
 
 /* ---- Field getters ---- */
@@ -398,6 +488,8 @@ static int apply_pass(struct cfg_ctx *c, struct cfg_list *l, bool options)
 			continue;
 		}
 		rc = e->m->apply(c, e->params ? e->params : empty);
+		json_decref(c->result);		/* a query's answer: nobody asked */
+		c->result = NULL;
 		if (rc)
 			break;
 	}

@@ -20,6 +20,28 @@
 
 /* ---- bdevs ---- */
 
+/* SPDK answers -EEXIST for a name taken. */
+static bool bdev_exists(struct cfg_ctx *c, const char *name)
+{
+	if (!bdev_find(c->tgt, name))
+		return false;
+	cfg_error_code(c, -EEXIST, "field 'name': bdev '%s' already exists", name);
+	return true;
+}
+
+/* The answer of a create: the bdev's name. */
+static int bdev_created(struct cfg_ctx *c, const char *name, int rc)
+{
+	if (rc) {
+		cfg_error_code(c, rc, "bdev '%s' could not be created: %s", name,
+			       strerror(-rc));
+		return rc;
+	}
+	if (c->rpc)
+		c->result = json_string(name);
+	return 0;
+}
+
 static int block_size_ok(struct cfg_ctx *c, uint64_t bs)
 {
 	if (bs < 512 || bs > 4096 || (bs & (bs - 1))) {
@@ -30,7 +52,7 @@ static int block_size_ok(struct cfg_ctx *c, uint64_t bs)
 	return 0;
 }
 
-static int apply_bdev_malloc(struct cfg_ctx *c, json_t *p)
+int cfg_bdev_malloc_create(struct cfg_ctx *c, json_t *p)
 {
 	static const char *const keys[] = { "name", "num_blocks", "block_size",
 		"uuid", "physical_block_size", "optimal_io_boundary", "numa_id",
@@ -66,10 +88,8 @@ static int apply_bdev_malloc(struct cfg_ctx *c, json_t *p)
 		snprintf(autoname, sizeof(autoname), "Malloc%u", c->tgt->malloc_seq++);
 		name = autoname;
 	}
-	if (bdev_find(c->tgt, name)) {
-		cfg_error(c, "field 'name': bdev '%s' already exists", name);
+	if (bdev_exists(c, name))
 		return -EINVAL;
-	}
 	if (c->dry)
 		rc = bdev_placeholder_create(c->tgt, name, (uint32_t)bs, nb,
 					     has_uuid ? uuid : NULL, &b);
@@ -77,9 +97,63 @@ static int apply_bdev_malloc(struct cfg_ctx *c, json_t *p)
 		rc = bdev_malloc_create(c->tgt, &(struct bdev_malloc_opts){
 			.name = name, .num_blocks = nb, .block_size = (uint32_t)bs,
 			.uuid = has_uuid ? uuid : NULL }, &b);
-	if (rc)
-		cfg_error(c, "bdev '%s' could not be created: %s", name, strerror(-rc));
-	return rc;
+	return bdev_created(c, name, rc);
+}
+
+int cfg_bdev_null_create(struct cfg_ctx *c, json_t *p)
+{
+	static const char *const keys[] = { "name", "num_blocks", "block_size",
+		"uuid", "physical_block_size", "md_size", "dif_type", "dif_is_head_of_md",
+		"dif_pi_format", NULL };
+	uint64_t nb = 0, bs = 0, md = 0, dif = 0, ign;
+	const char *name = NULL;
+	bool has_uuid, bflag;
+	uint8_t uuid[16];
+	struct bdev *b;
+	int rc;
+
+	if (cfg_check_keys(c, p, "params", keys, true) ||
+	    cfg_str(c, p, "name", true, 63, &name) ||
+	    cfg_u64(c, p, "num_blocks", true, 1, UINT64_MAX / 4096, &nb) ||
+	    cfg_u64(c, p, "block_size", true, 1, U32MAX, &bs) ||
+	    cfg_uuid(c, p, "uuid", uuid, &has_uuid) ||
+	    cfg_u64(c, p, "md_size", false, 0, U32MAX, &md) ||
+	    cfg_u64(c, p, "dif_type", false, 0, 3, &dif) ||
+	    cfg_bool(c, p, "dif_is_head_of_md", &bflag) ||
+	    cfg_u64(c, p, "physical_block_size", false, 0, U32MAX, &ign) ||
+	    cfg_u64(c, p, "dif_pi_format", false, 0, U32MAX, &ign) ||
+	    block_size_ok(c, bs))
+		return -EINVAL;
+	if (md || dif) {
+		cfg_error(c, "field '%s': metadata and DIF are not supported",
+			  md ? "md_size" : "dif_type");
+		return -EINVAL;
+	}
+	if (bdev_exists(c, name))
+		return -EINVAL;
+	rc = bdev_null_create(c->tgt, &(struct bdev_malloc_opts){ .name = name,
+		.num_blocks = nb, .block_size = (uint32_t)bs,
+		.uuid = has_uuid ? uuid : NULL }, &b);
+	return bdev_created(c, name, rc);
+}
+
+/* bdev_malloc_delete, bdev_aio_delete, bdev_null_delete: a hot-remove. */
+int cfg_bdev_delete(struct cfg_ctx *c, json_t *p)
+{
+	const char *name = NULL, *type = strchr(c->method, '_') + 1;
+	size_t tlen = strcspn(type, "_");
+	struct bdev *b;
+
+	if (cfg_str(c, p, "name", true, 63, &name))
+		return -EINVAL;
+	b = bdev_find(c->tgt, name);
+	if (!b || strlen(b->ops->type) != tlen || strncmp(b->ops->type, type, tlen)) {
+		cfg_error_code(c, -ENODEV, "No such device: field 'name': no %.*s bdev '%s'",
+			       (int)tlen, type, name);
+		return -EINVAL;
+	}
+	bdev_delete(c->tgt, b);
+	return 0;
 }
 
 static uint64_t aio_create_size(struct cfg_ctx *c)
@@ -112,7 +186,7 @@ static int aio_dry(struct cfg_ctx *c, const char *name, const char *file,
 	return bdev_placeholder_create(c->tgt, name, (uint32_t)bs, size / bs, uuid, b);
 }
 
-static int apply_bdev_aio(struct cfg_ctx *c, json_t *p)
+int cfg_bdev_aio_create(struct cfg_ctx *c, json_t *p)
 {
 	static const char *const keys[] = { "name", "filename", "block_size",
 		"readonly", "uuid", "fallocate", "nowait", NULL };
@@ -133,10 +207,8 @@ static int apply_bdev_aio(struct cfg_ctx *c, json_t *p)
 	    cfg_uuid(c, p, "uuid", uuid, &has_uuid) ||
 	    (bs && block_size_ok(c, bs)))
 		return -EINVAL;
-	if (bdev_find(c->tgt, name)) {
-		cfg_error(c, "field 'name': bdev '%s' already exists", name);
+	if (bdev_exists(c, name))
 		return -EINVAL;
-	}
 	if (c->dry)
 		rc = aio_dry(c, name, file, bs, has_uuid ? uuid : NULL, &b);
 	else
@@ -144,10 +216,14 @@ static int apply_bdev_aio(struct cfg_ctx *c, json_t *p)
 			.name = name, .filename = file, .block_size = (uint32_t)bs,
 			.readonly = ro, .uuid = has_uuid ? uuid : NULL,
 			.create_size = aio_create_size(c) }, &b);
-	if (rc)
-		cfg_error(c, "field 'filename': bdev '%s' on %s could not be created: %s",
-			  name, file, strerror(-rc));
-	return rc;
+	if (rc) {
+		cfg_error_code(c, rc, "field 'filename': bdev '%s' on %s could not be "
+			       "created: %s", name, file, strerror(-rc));
+		return rc;
+	}
+	if (c->rpc)
+		c->result = json_string(name);
+	return 0;
 }
 
 /* ---- nvmf_create_transport ---- */
@@ -265,10 +341,11 @@ static int topt_check(struct cfg_ctx *c, const struct nvmf_transport_opts *o)
 	return 0;
 }
 
-static int apply_create_transport(struct cfg_ctx *c, json_t *p)
+int cfg_create_transport(struct cfg_ctx *c, json_t *p)
 {
 	struct nvmf_transport_opts o;
 	const char *trtype = NULL, *tgt_name = NULL;
+	int rc;
 
 	if (cfg_str(c, p, "trtype", true, 15, &trtype) ||
 	    cfg_str(c, p, "tgt_name", false, 255, &tgt_name))
@@ -278,11 +355,13 @@ static int apply_create_transport(struct cfg_ctx *c, json_t *p)
 		return -EINVAL;
 	}
 	if (tgt_name && strcmp(tgt_name, "nvmf_tgt")) {
-		cfg_error(c, "field 'tgt_name': only the default target 'nvmf_tgt' exists");
+		cfg_error(c, "Unable to find target %s: field 'tgt_name': only the default "
+			  "target 'nvmf_tgt' exists", tgt_name);
 		return -EINVAL;
 	}
 	if (c->tgt->has_transport) {
-		cfg_error(c, "an RDMA transport already exists");
+		cfg_error(c, "Transport type 'RDMA' already exists (an RDMA transport "
+			  "already exists)");
 		return -EINVAL;
 	}
 	nvmf_transport_opts_init(&o);
@@ -290,390 +369,103 @@ static int apply_create_transport(struct cfg_ctx *c, json_t *p)
 		return -EINVAL;
 	c->tgt->topts = o;
 	c->tgt->has_transport = true;
-	return 0;
-}
-
-/* ---- nvmf subsystems ---- */
-
-static bool printable(const char *s)
-{
-	for (; *s; s++)
-		if (*s < 0x20 || *s > 0x7E)
-			return false;
-	return true;
-}
-
-static int nqn_check(struct cfg_ctx *c, const char *field, const char *nqn)
-{
-	if (!*nqn || !printable(nqn)) {
-		cfg_error(c, "field '%s': '%s' is not 1-223 printable characters", field, nqn);
-		return -EINVAL;
-	}
-	if (strncmp(nqn, "nqn.", 4))
-		log_warn("config: NQN '%s' is not in the nqn.yyyy-mm.domain:name form", nqn);
-	return 0;
-}
-
-static struct nvmf_subsystem *subsys_get(struct cfg_ctx *c, json_t *p,
-					 bool allow_discovery)
-{
-	const char *nqn = NULL;
-	struct nvmf_subsystem *s;
-
-	if (cfg_str(c, p, "nqn", true, NVMF_NQN_MAX, &nqn))
-		return NULL;
-	s = nvmf_subsystem_find(c->tgt, nqn);
-	if (!s) {
-		cfg_error(c, "field 'nqn': no subsystem '%s' (nvmf_create_subsystem "
-			  "must come first)", nqn);
-		return NULL;
-	}
-	if (s->discovery && !allow_discovery) {
-		cfg_error(c, "field 'nqn': not allowed on the discovery subsystem");
-		return NULL;
-	}
-	return s;
-}
-
-static int subsys_strings(struct cfg_ctx *c, json_t *p, struct nvmf_subsystem *s)
-{
-	const char *sn = NULL, *mn = NULL;
-
-	if (cfg_str(c, p, "serial_number", false, NVMF_SN_LEN, &sn) ||
-	    cfg_str(c, p, "model_number", false, NVMF_MN_LEN, &mn))
-		return -EINVAL;
-	if ((sn && (!*sn || !printable(sn))) || (mn && (!*mn || !printable(mn)))) {
-		cfg_error(c, "field '%s' must be printable ASCII",
-			  sn && !printable(sn) ? "serial_number" : "model_number");
-		return -EINVAL;
-	}
-	if (sn)
-		strcpy(s->sn, sn);
-	if (mn)
-		strcpy(s->mn, mn);
-	return 0;
-}
-
-static int subsys_numbers(struct cfg_ctx *c, json_t *p, struct nvmf_subsystem *s)
-{
-	uint64_t max_ns = 0, min_id = NVMF_MIN_CNTLID, max_id = NVMF_MAX_CNTLID, ign;
-	struct nvmf_ns **ns;
-
-	if (cfg_u64(c, p, "max_namespaces", false, 0, 1024, &max_ns) ||
-	    cfg_u64(c, p, "min_cntlid", false, 1, NVMF_MAX_CNTLID, &min_id) ||
-	    cfg_u64(c, p, "max_cntlid", false, 1, NVMF_MAX_CNTLID, &max_id) ||
-	    cfg_u64(c, p, "max_discard_size_kib", false, 0, U32MAX, &ign) ||
-	    cfg_u64(c, p, "max_write_zeroes_size_kib", false, 0, U32MAX, &ign) ||
-	    cfg_u64(c, p, "dmrsl", false, 0, U32MAX, &ign) ||
-	    cfg_u64(c, p, "wzsl", false, 0, 255, &ign))
-		return -EINVAL;
-	if (min_id > max_id) {
-		cfg_error(c, "field 'min_cntlid': %llu is above max_cntlid %llu",
-			  (unsigned long long)min_id, (unsigned long long)max_id);
-		return -EINVAL;
-	}
-	s->min_cntlid = s->next_cntlid = (uint16_t)min_id;
-	s->max_cntlid = (uint16_t)max_id;
-	if (max_ns && max_ns != s->max_ns) {
-		ns = calloc(max_ns, sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		free(s->ns);
-		s->ns = ns;
-		s->max_ns = (uint32_t)max_ns;
-	}
-	return 0;
-}
-
-static int apply_create_subsystem(struct cfg_ctx *c, json_t *p)
-{
-	static const char *const keys[] = { "nqn", "serial_number", "model_number",
-		"max_namespaces", "allow_any_host", "min_cntlid", "max_cntlid",
-		"tgt_name", "ana_reporting", "max_discard_size_kib",
-		"max_write_zeroes_size_kib", "passthrough", "enable_nssr", "dmrsl",
-		"wzsl", NULL };
-	bool any = false, ana = false, nssr = false, pt = false;
-	const char *nqn = NULL;
-	struct nvmf_subsystem *s;
-
-	if (cfg_check_keys(c, p, "params", keys, true) ||
-	    cfg_str(c, p, "nqn", true, NVMF_NQN_MAX, &nqn) || nqn_check(c, "nqn", nqn) ||
-	    cfg_bool(c, p, "allow_any_host", &any) || cfg_bool(c, p, "ana_reporting", &ana) ||
-	    cfg_bool(c, p, "enable_nssr", &nssr) || cfg_bool(c, p, "passthrough", &pt))
-		return -EINVAL;
-	if (pt) {
-		cfg_error(c, "field 'passthrough': NVMe passthrough is not supported");
-		return -EINVAL;
-	}
-	if (nvmf_subsystem_find(c->tgt, nqn)) {
-		cfg_error(c, "field 'nqn': subsystem '%s' already exists", nqn);
-		return -EINVAL;
-	}
-	if ((uint32_t)c->tgt->nsubsys - 1 >= c->tgt->max_subsystems) {
-		cfg_error(c, "more than max_subsystems (%u) subsystems", c->tgt->max_subsystems);
-		return -EINVAL;
-	}
-	if (ana || nssr)
-		cfg_info(c, "%s ignored (single path)", ana ? "ana_reporting" : "enable_nssr");
-	s = nvmf_subsystem_create(c->tgt, nqn);
-	if (!s)
-		return -ENOMEM;
-	s->allow_any_host = any;
-	return subsys_strings(c, p, s) || subsys_numbers(c, p, s) ? -EINVAL : 0;
-}
-
-static int ns_ids(struct cfg_ctx *c, json_t *n, struct nvmf_ns *ns)
-{
-	uint8_t uuid[16], nguid[16];
-	bool has_uuid, has_nguid;
-
-	if (cfg_uuid(c, n, "uuid", uuid, &has_uuid) ||
-	    cfg_hex(c, n, "nguid", nguid, 16, &has_nguid) ||
-	    cfg_hex(c, n, "eui64", ns->eui64, 8, &ns->has_eui64))
-		return -EINVAL;
-	/* As SPDK: with neither given, the bdev's UUID serves as both. */
-	memcpy(ns->uuid, has_uuid ? uuid : ns->bdev->uuid, 16);
-	memcpy(ns->nguid, has_nguid ? nguid : ns->uuid, 16);
-	return 0;
-}
-
-static int ns_unique(struct cfg_ctx *c, const struct nvmf_ns *ns)
-{
-	for (int i = 0; i < c->tgt->nsubsys; i++) {
-		const struct nvmf_subsystem *s = c->tgt->subsys[i];
-
-		for (uint32_t j = 0; j < s->max_ns; j++) {
-			const struct nvmf_ns *o = s->ns[j];
-
-			if (o && (!memcmp(o->uuid, ns->uuid, 16) ||
-				  !memcmp(o->nguid, ns->nguid, 16))) {
-				cfg_error(c, "field 'uuid'/'nguid': same as nsid %u of %s "
-					  "(hosts drop namespaces with duplicate IDs)",
-					  o->nsid, s->nqn);
-				return -EINVAL;
-			}
-		}
-	}
-	return 0;
-}
-
-static int apply_add_ns(struct cfg_ctx *c, json_t *p)
-{
-	static const char *const keys[] = { "nsid", "bdev_name", "uuid", "nguid",
-		"eui64", "ptpl_file", "anagrpid", "no_auto_visible", "hide_metadata", NULL };
-	struct nvmf_subsystem *s = subsys_get(c, p, false);
-	json_t *n = json_object_get(p, "namespace");
-	struct nvmf_ns ns = { 0 };
-	const char *bname = NULL;
-	uint64_t nsid = 0, ign;
-	bool hidden = false;
-	int rc;
-
-	if (!s)
-		return -EINVAL;
-	if (!json_is_object(n)) {
-		cfg_error(c, "field 'namespace' (an object) is required");
-		return -EINVAL;
-	}
-	if (cfg_check_keys(c, n, "namespace", keys, true) ||
-	    cfg_str(c, n, "bdev_name", true, 63, &bname) ||
-	    cfg_u64(c, n, "nsid", false, 0, 0xFFFFFFFE, &nsid) ||
-	    cfg_u64(c, n, "anagrpid", false, 0, U32MAX, &ign) ||
-	    cfg_bool(c, n, "no_auto_visible", &hidden))
-		return -EINVAL;
-	if (hidden) {
-		cfg_error(c, "field 'no_auto_visible': per-host namespace visibility "
-			  "(nvmf_ns_add_host) is not supported");
-		return -EINVAL;
-	}
-	if (json_object_get(n, "ptpl_file"))
-		cfg_info(c, "ptpl_file ignored (no reservations)");
-	ns.bdev = bdev_find(c->tgt, bname);
-	if (!ns.bdev) {
-		cfg_error(c, "field 'bdev_name': no bdev '%s' (create it first)", bname);
-		return -EINVAL;
-	}
-	if (ns.bdev->claimed) {
-		cfg_error(c, "field 'bdev_name': bdev '%s' is already a namespace", bname);
-		return -EINVAL;
-	}
-	ns.nsid = nsid ? (uint32_t)nsid : nvmf_subsystem_free_nsid(s);
-	if (ns_ids(c, n, &ns) || ns_unique(c, &ns))
-		return -EINVAL;
-	rc = nvmf_subsystem_add_ns(s, &ns);
+	rc = nvmf_tgt_transport_start(c->tgt);	/* at once if running */
 	if (rc) {
-		cfg_error(c, "field 'nsid': %u is %s (max_namespaces %u)", ns.nsid,
-			  rc == -EEXIST ? "taken" : "out of range", s->max_ns);
+		c->tgt->has_transport = false;
+		cfg_error_code(c, RPC_INTERNAL_ERROR, "Transport type 'RDMA' create "
+			       "failed: %s (see the target's log)", strerror(-rc));
 		return -EINVAL;
 	}
-	ns.bdev->claimed = true;
-	return 0;
-}
-
-static int apply_add_host(struct cfg_ctx *c, json_t *p)
-{
-	static const char *const auth[] = { "dhchap_key", "dhchap_ctrlr_key", "psk", NULL };
-	struct nvmf_subsystem *s = subsys_get(c, p, false);
-	const char *host = NULL;
-	int rc;
-
-	if (!s)
-		return -EINVAL;
-	for (int i = 0; auth[i]; i++) {
-		if (json_object_get(p, auth[i])) {
-			cfg_error(c, "field '%s': authentication (DH-HMAC-CHAP/TLS) is "
-				  "not supported", auth[i]);
-			return -EINVAL;
-		}
-	}
-	if (cfg_str(c, p, "host", true, NVMF_NQN_MAX, &host) || nqn_check(c, "host", host))
-		return -EINVAL;
-	rc = nvmf_subsystem_add_host(s, host);
-	if (rc == -EEXIST)
-		cfg_info(c, "host %s listed twice", host);
-	return rc == -EEXIST ? 0 : rc;
-}
-
-static int apply_allow_any_host(struct cfg_ctx *c, json_t *p)
-{
-	struct nvmf_subsystem *s = subsys_get(c, p, false);
-	bool any = false;
-
-	if (!s || cfg_bool(c, p, "allow_any_host", &any))
-		return -EINVAL;
-	if (!json_object_get(p, "allow_any_host")) {
-		cfg_error(c, "field 'allow_any_host' is required");
-		return -EINVAL;
-	}
-	s->allow_any_host = any;
-	s->tgt->genctr++;
-	return 0;
-}
-
-static int listen_addr_get(struct cfg_ctx *c, json_t *la, struct nvmf_listen_addr *a)
-{
-	static const char *const keys[] = { "trtype", "transport", "adrfam", "traddr",
-		"trsvcid", NULL };
-	const char *trtype = NULL, *adrfam = "IPv4", *traddr = NULL, *svc = NULL;
-	char *end;
-	long port;
-
-	if (!json_is_object(la)) {
-		cfg_error(c, "field 'listen_address' (an object) is required");
-		return -EINVAL;
-	}
-	if (cfg_check_keys(c, la, "listen_address", keys, true) ||
-	    cfg_str(c, la, json_object_get(la, "trtype") ? "trtype" : "transport", true,
-		    15, &trtype) ||
-	    cfg_str(c, la, "adrfam", false, 7, &adrfam) ||
-	    cfg_str(c, la, "traddr", true, 63, &traddr) ||
-	    cfg_str(c, la, "trsvcid", true, 31, &svc))
-		return -EINVAL;
-	if (strcasecmp(trtype, "RDMA")) {
-		cfg_error(c, "field 'trtype': '%s' is not supported (only RDMA)", trtype);
-		return -EINVAL;
-	}
-	if (strcasecmp(adrfam, "IPv4") && strcasecmp(adrfam, "IPv6")) {
-		cfg_error(c, "field 'adrfam': '%s' is not IPv4 or IPv6", adrfam);
-		return -EINVAL;
-	}
-	port = strtol(svc, &end, 10);
-	if (!*svc || *end || port < 0 || port > 65535) {
-		cfg_error(c, "field 'trsvcid': '%s' is not a port number", svc);
-		return -EINVAL;
-	}
-	memset(a, 0, sizeof(*a));
-	strcpy(a->trtype, "RDMA");
-	strcpy(a->adrfam, strcasecmp(adrfam, "IPv6") ? "IPv4" : "IPv6");
-	strcpy(a->traddr, traddr);
-	strcpy(a->trsvcid, svc);
-	return 0;
-}
-
-static int apply_add_listener(struct cfg_ctx *c, json_t *p)
-{
-	struct nvmf_subsystem *s = subsys_get(c, p, true);
-	struct nvmf_listen_addr a;
-	bool secure = false;
-	int rc;
-
-	if (!s || cfg_bool(c, p, "secure_channel", &secure) ||
-	    listen_addr_get(c, json_object_get(p, "listen_address"), &a))
-		return -EINVAL;
-	if (secure) {
-		cfg_error(c, "field 'secure_channel': TLS is not supported");
-		return -EINVAL;
-	}
-	if (!c->tgt->has_transport) {
-		cfg_info(c, "no nvmf_create_transport before it: RDMA transport "
-			 "created with defaults");
-		nvmf_transport_opts_init(&c->tgt->topts);
-		c->tgt->has_transport = true;
-	}
-	rc = nvmf_subsystem_add_listener(s, &a);
-	if (rc == -EEXIST) {
-		cfg_error(c, "field 'listen_address': %s:%s already listed", a.traddr, a.trsvcid);
-		return -EINVAL;
-	}
-	return rc;
-}
-
-static int apply_max_subsystems(struct cfg_ctx *c, json_t *p)
-{
-	uint64_t v = 0;
-
-	if (cfg_u64(c, p, "max_subsystems", true, 1, U32MAX, &v))
-		return -EINVAL;
-	c->tgt->max_subsystems = (uint32_t)v;
 	return 0;
 }
 
 /* ---- The policy table ---- */
 
-#define A(n, f) { n, CFG_APPLY, false, f, NULL }
-#define AO(n, f) { n, CFG_APPLY, true, f, NULL }
-#define B(n, w) { n, CFG_ACCEPT, true, NULL, w }
-#define C(n, w) { n, CFG_REFUSE, false, NULL, w }
+/*
+ * A: applied; AO: an option, applied before every create; B: accepted
+ * with an info line; C: refused; Q: answers over the socket, ignored in a
+ * file. The last field: when the socket takes it (SPDK's STARTUP/RUNTIME).
+ */
+#define A(n, f) { n, CFG_APPLY, false, f, NULL, CFG_RUNTIME }
+#define AO(n, f) { n, CFG_APPLY, true, f, NULL, CFG_STARTUP }
+#define Q(n, f, st) { n, CFG_APPLY, false, f, NULL, st }
+#define B(n, w) { n, CFG_ACCEPT, true, NULL, w, CFG_STARTUP }
+#define BA(n, w) { n, CFG_ACCEPT, true, NULL, w, CFG_ANYTIME }
+#define C(n, w) { n, CFG_REFUSE, false, NULL, w, 0 }
 
 static const struct cfg_method methods[] = {
-	A("bdev_malloc_create", apply_bdev_malloc),
-	A("bdev_aio_create", apply_bdev_aio),
-	A("nvmf_create_transport", apply_create_transport),
-	A("nvmf_create_subsystem", apply_create_subsystem),
-	A("nvmf_subsystem_add_ns", apply_add_ns),
-	A("nvmf_subsystem_add_host", apply_add_host),
-	A("nvmf_subsystem_add_listener", apply_add_listener),
-	A("nvmf_subsystem_allow_any_host", apply_allow_any_host),
-	AO("nvmf_set_max_subsystems", apply_max_subsystems),
+	A("bdev_malloc_create", cfg_bdev_malloc_create),
+	A("bdev_malloc_delete", cfg_bdev_delete),
+	A("bdev_aio_create", cfg_bdev_aio_create),
+	A("bdev_aio_delete", cfg_bdev_delete),
+	A("bdev_null_create", cfg_bdev_null_create),
+	A("bdev_null_delete", cfg_bdev_delete),
+	Q("bdev_get_bdevs", rpc_bdev_get_bdevs, CFG_RUNTIME),
+	A("nvmf_create_transport", cfg_create_transport),
+	Q("nvmf_get_transports", rpc_nvmf_get_transports, CFG_RUNTIME),
+	A("nvmf_create_subsystem", cfg_create_subsystem),
+	A("nvmf_delete_subsystem", cfg_delete_subsystem),
+	Q("nvmf_get_subsystems", rpc_nvmf_get_subsystems, CFG_RUNTIME),
+	A("nvmf_subsystem_add_ns", cfg_add_ns),
+	A("nvmf_subsystem_remove_ns", cfg_remove_ns),
+	A("nvmf_subsystem_add_host", cfg_add_host),
+	A("nvmf_subsystem_remove_host", cfg_remove_host),
+	A("nvmf_subsystem_add_listener", cfg_add_listener),
+	A("nvmf_subsystem_remove_listener", cfg_remove_listener),
+	Q("nvmf_subsystem_get_listeners", rpc_nvmf_get_listeners, CFG_RUNTIME),
+	A("nvmf_subsystem_allow_any_host", cfg_allow_any_host),
+	Q("nvmf_subsystem_get_controllers", rpc_nvmf_get_controllers, CFG_RUNTIME),
+	Q("nvmf_subsystem_get_qpairs", rpc_nvmf_get_qpairs, CFG_RUNTIME),
+	Q("nvmf_get_stats", rpc_nvmf_get_stats, CFG_RUNTIME),
+	A("nvmf_ns_add_host", cfg_ns_add_host),
+	A("nvmf_ns_remove_host", cfg_ns_remove_host),
+	A("nvmf_discovery_add_referral", cfg_add_referral),
+	A("nvmf_discovery_remove_referral", cfg_remove_referral),
+	Q("nvmf_discovery_get_referrals", rpc_nvmf_get_referrals, CFG_RUNTIME),
+	Q("nvmf_get_targets", rpc_nvmf_get_targets, CFG_RUNTIME),
+	AO("nvmf_set_max_subsystems", cfg_max_subsystems),
+	Q("spdk_get_version", rpc_get_version, CFG_ANYTIME),
+	Q("rpc_get_methods", rpc_get_methods, CFG_ANYTIME),
+	Q("framework_start_init", rpc_start_init, CFG_STARTUP),
+	Q("framework_wait_init", rpc_wait_init, CFG_ANYTIME),
+	Q("framework_get_subsystems", rpc_get_subsystems, CFG_ANYTIME),
+	Q("framework_get_config", rpc_get_config, CFG_ANYTIME),
+	Q("spdk_kill_instance", rpc_kill_instance, CFG_ANYTIME),
+	Q("log_set_level", rpc_log_set_level, CFG_ANYTIME),
+	Q("log_get_level", rpc_log_get_level, CFG_ANYTIME),
+	Q("log_set_print_level", rpc_log_set_level, CFG_ANYTIME),
+	Q("log_get_print_level", rpc_log_get_level, CFG_ANYTIME),
+	Q("log_set_flag", rpc_log_set_flag, CFG_ANYTIME),
+	Q("log_clear_flag", rpc_log_set_flag, CFG_ANYTIME),
+	Q("log_get_flags", rpc_log_get_flags, CFG_ANYTIME),
 	B("nvmf_set_config", "discovery filter, passthru, poll groups, auth digests: n/a"),
 	B("nvmf_set_crdt", "no retry-delay statuses are returned"),
-	B("framework_set_scheduler", "SPDK reactor scheduler"),
+	BA("framework_set_scheduler", "SPDK reactor scheduler"),
 	B("iobuf_set_options", "nvmf_tgt sizes its own buffers"),
 	B("sock_set_default_impl", "no sockets in an RDMA target"),
 	B("sock_impl_set_options", "no sockets in an RDMA target"),
 	B("accel_set_options", "no offload engines"),
 	B("accel_set_driver", "no offload engines"),
 	B("accel_assign_opc", "no offload engines"),
-	B("accel_error_inject_error", "no offload engines"),
+	BA("accel_error_inject_error", "no offload engines"),
 	B("vmd_enable", "no PCIe devices"),
-	B("keyring_file_add_key", "keys are only refused where used"),
+	BA("keyring_file_add_key", "keys are only refused where used"),
 	B("keyring_linux_set_options", "keys are only refused where used"),
 	B("bdev_set_options", "bdev-layer pools"),
-	B("bdev_examine", "creates are synchronous"),
-	B("bdev_wait_for_examine", "creates are synchronous"),
-	B("bdev_enable_histogram", "no histograms"),
-	B("bdev_nvme_set_options", "no NVMe bdev module"),
-	B("bdev_nvme_set_hotplug", "no NVMe bdev module"),
-	B("bdev_raid_set_options", "no RAID module"),
-	B("bdev_iscsi_set_options", "no iSCSI bdev module"),
-	C("nvmf_ns_add_host", "per-host namespace visibility is not supported"),
-	C("nvmf_discovery_add_referral", "discovery referrals are not supported"),
+	BA("bdev_examine", "creates are synchronous"),
+	BA("bdev_wait_for_examine", "creates are synchronous"),
+	BA("bdev_enable_histogram", "no histograms"),
+	BA("bdev_nvme_set_options", "no NVMe bdev module"),
+	BA("bdev_nvme_set_hotplug", "no NVMe bdev module"),
+	BA("bdev_raid_set_options", "no RAID module"),
+	BA("bdev_iscsi_set_options", "no iSCSI bdev module"),
+	C("nvmf_create_target", "one target per process: the default 'nvmf_tgt'"),
+	C("nvmf_delete_target", "one target per process: the default 'nvmf_tgt'"),
 	C("bdev_nvme_attach_controller", "NVMe devices/remote controllers cannot be served"),
 	C("bdev_nvme_start_discovery", "NVMe devices/remote controllers cannot be served"),
 	C("bdev_nvme_start_mdns_discovery", "NVMe devices/remote controllers cannot be served"),
 	C("bdev_nvme_cuse_register", "NVMe devices/remote controllers cannot be served"),
 	C("bdev_nvme_set_multipath_policy", "NVMe devices/remote controllers cannot be served"),
-	C("bdev_null_create", "use bdev_malloc_create"),
 	C("bdev_uring_create", "use bdev_aio_create"),
 	C("bdev_xnvme_create", "use bdev_aio_create"),
 	C("bdev_set_qos_limit", "ignoring it would silently remove a rate limit"),
@@ -692,11 +484,16 @@ static const struct cfg_method methods[] = {
 	C("set_bdev_nvme_hotplug", "legacy name, use bdev_nvme_set_hotplug"),
 };
 
+const struct cfg_method *cfg_method_at(size_t i)
+{
+	return i < sizeof(methods) / sizeof(methods[0]) ? &methods[i] : NULL;
+}
+
 static const struct cfg_method other_bdev = {
-	NULL, CFG_REFUSE, false, NULL, "this bdev type is not supported"
+	NULL, CFG_REFUSE, false, NULL, "this bdev type is not supported", 0
 };
 static const struct cfg_method accel_module = {
-	NULL, CFG_ACCEPT, true, NULL, "no offload engines"
+	NULL, CFG_ACCEPT, true, NULL, "no offload engines", CFG_STARTUP
 };
 
 static bool has_suffix(const char *s, const char *suffix)

@@ -70,6 +70,9 @@ struct nvmf_ns {
 	uint8_t nguid[16];
 	uint8_t eui64[8];
 	bool has_eui64;
+	bool no_auto_visible;		/* visible only to hosts[] */
+	char (*hosts)[NVMF_NQN_MAX + 1];
+	int nhosts;
 	uint64_t units_read, units_written;	/* SMART, 512 B units */
 	uint64_t reads, writes;
 };
@@ -89,6 +92,9 @@ struct nvmf_subsystem {
 	int nlisteners;
 	uint16_t min_cntlid, max_cntlid, next_cntlid;
 	struct nvmf_ctrlr *ctrlrs;
+	bool deleted;			/* gone from tgt->subsys; freed with its
+					   last controller */
+	struct nvmf_subsystem *dead_next;
 };
 
 struct nvmf_subsystem *nvmf_subsystem_create(struct nvmf_tgt *tgt,
@@ -98,33 +104,79 @@ struct nvmf_subsystem *nvmf_subsystem_find(struct nvmf_tgt *tgt,
 /* 0, -EEXIST (nsid taken), -EINVAL (nsid out of range), -ENOMEM. */
 int nvmf_subsystem_add_ns(struct nvmf_subsystem *s, struct nvmf_ns *ns);
 struct nvmf_ns *nvmf_subsystem_get_ns(struct nvmf_subsystem *s, uint32_t nsid);
+/* The namespace if the controller's host may see it (masking), else NULL. */
+struct nvmf_ns *nvmf_ctrlr_get_ns(const struct nvmf_ctrlr *c, uint32_t nsid);
+bool nvmf_ns_visible(const struct nvmf_ns *ns, const char *hostnqn);
 uint32_t nvmf_subsystem_free_nsid(struct nvmf_subsystem *s);
+/*
+ * Run-time changes: each applies at once and tells the connected hosts
+ * what the specification says (AENs, disconnects); nobody else notices.
+ */
+/* 0, or -ENOENT (no such namespace). Releases the bdev's claim. */
+int nvmf_subsystem_remove_ns(struct nvmf_subsystem *s, uint32_t nsid);
+/* Per-namespace host visibility: 0, -EEXIST/-ENOENT, -ENOMEM. */
+int nvmf_ns_add_host(struct nvmf_subsystem *s, struct nvmf_ns *ns, const char *hostnqn);
+int nvmf_ns_remove_host(struct nvmf_subsystem *s, struct nvmf_ns *ns, const char *hostnqn);
 int nvmf_subsystem_add_host(struct nvmf_subsystem *s, const char *hostnqn);
+/* 0 or -ENOENT; that host's controllers that lost access are disconnected. */
+int nvmf_subsystem_remove_host(struct nvmf_subsystem *s, const char *hostnqn);
+void nvmf_subsystem_set_allow_any_host(struct nvmf_subsystem *s, bool any);
 bool nvmf_subsystem_host_allowed(const struct nvmf_subsystem *s,
 				 const char *hostnqn);
+/* 0, -EEXIST (listed), or the transport's -errno when it cannot listen. */
 int nvmf_subsystem_add_listener(struct nvmf_subsystem *s,
 				const struct nvmf_listen_addr *a);
-/* Tell every controller of s that namespace nsid changed (AEN). */
+/* 0 or -ENOENT; the controllers connected through it are disconnected. */
+int nvmf_subsystem_remove_listener(struct nvmf_subsystem *s,
+				   const struct nvmf_listen_addr *a);
+/* Disconnect every controller, release the namespaces, forget s. */
+void nvmf_subsystem_delete(struct nvmf_subsystem *s);
+void nvmf_subsystem_free(struct nvmf_subsystem *s);
+/* Tell every controller of s that may see nsid that it changed (AEN). */
 void nvmf_subsystem_ns_changed(struct nvmf_subsystem *s, uint32_t nsid);
 
 /* ---- The target ---- */
 
 struct nvmf_loop_state;
+struct nvmf_rpc_server;
+
+enum nvmf_tgt_state {
+	NVMF_TGT_STARTUP,	/* options may change; nothing listens yet */
+	NVMF_TGT_RUNNING,	/* initialized: transport up, serving */
+	NVMF_TGT_STOPPING,
+};
+
+/* A discovery referral: another discovery service the log points to. */
+struct nvmf_referral {
+	struct nvmf_listen_addr a;
+	char subnqn[NVMF_NQN_MAX + 1];
+	bool secure_channel;
+};
 
 struct nvmf_tgt {
 	struct nvmf_loop_state *loop;
+	enum nvmf_tgt_state state;
 	struct nvmf_subsystem **subsys;	/* [0] is the discovery subsystem */
 	int nsubsys;
+	struct nvmf_subsystem *dead;	/* deleted, controllers still leaving */
 	uint32_t max_subsystems;
 	struct bdev *bdevs;
+	struct bdev *dead_bdevs;	/* deleted, I/O still in flight */
 	bool has_transport;		/* the config asked for RDMA */
 	struct nvmf_transport_opts topts;
 	struct nvmf_transport *transport;
 	struct nvmf_listen_addr *addrs;	/* unique listen addresses: ports */
+	unsigned int *addr_refs;	/* subsystems listing each address */
 	int naddrs;
+	struct nvmf_referral *referrals;
+	int nreferrals;
 	uint64_t genctr;		/* discovery log generation */
 	unsigned int io_inflight;	/* backend I/O not completed yet */
 	unsigned int malloc_seq;	/* auto names Malloc<N> */
+	unsigned int null_seq;
+	struct nvmf_rpc_server *rpc;
+	uint64_t admin_qpairs, io_qpairs;	/* connected since start */
+	uint64_t completed_io;			/* NVMe I/O commands completed */
 };
 
 struct nvmf_tgt *nvmf_tgt_create(void);
@@ -133,10 +185,18 @@ void nvmf_tgt_destroy(struct nvmf_tgt *tgt);
 int nvmf_tgt_add_addr(struct nvmf_tgt *tgt, const struct nvmf_listen_addr *a);
 int nvmf_tgt_find_addr(const struct nvmf_tgt *tgt, const struct nvmf_listen_addr *a);
 /*
- * Create the configured transport and listen on every address. 0, or
- * -ENOENT (no such transport registered), or another -errno (logged).
+ * Initialize (SPDK's framework_start_init): create the configured transport
+ * and listen on every address, then RUNNING. 0, or -ENOENT (no such
+ * transport registered), or another -errno (logged).
  */
 int nvmf_tgt_start(struct nvmf_tgt *tgt);
+/* Create the transport now if the target runs: 0 or -errno (logged). */
+int nvmf_tgt_transport_start(struct nvmf_tgt *tgt);
+/* A listener reference on port (an index of addrs): listens at the first. */
+int nvmf_tgt_port_get(struct nvmf_tgt *tgt, int port);
+void nvmf_tgt_port_put(struct nvmf_tgt *tgt, int port);
+/* The discovery log changed: new generation, AEN to discovery controllers. */
+void nvmf_tgt_discovery_changed(struct nvmf_tgt *tgt);
 /* Stop listening, keep serving what is in flight. */
 void nvmf_tgt_stop_listen(struct nvmf_tgt *tgt);
 /* Flush every namespace's backend: 0 or the first -errno. */
@@ -176,7 +236,7 @@ struct nvmf_ctrlr {
 	bool io_queues_seen;
 	struct nvmf_req *aer[NVMF_AER_MAX];
 	int naer;
-	uint32_t aen_pending;		/* AEN cdw0 values queued, bit per type */
+	uint32_t aen_pending;		/* NVMF_AEN_* queued */
 	uint32_t aen_masked;		/* awaiting Get Log Page with RAE=0 */
 	uint32_t changed_ns[NVMF_CHANGED_NS_MAX];
 	int nchanged;
@@ -218,7 +278,10 @@ nvme_status nvmf_ctrlr_prop_set(struct nvmf_ctrlr *c, uint32_t ofst,
 				uint8_t size, uint64_t val);
 /* AER: hold req, or complete it now if an event is pending. */
 nvme_status nvmf_ctrlr_aer_hold(struct nvmf_ctrlr *c, struct nvmf_req *req);
-void nvmf_ctrlr_aen(struct nvmf_ctrlr *c, uint32_t cdw0, uint32_t nsid);
+/* Namespace attribute changed (nsid goes to the Changed Namespace List). */
+void nvmf_ctrlr_ns_changed(struct nvmf_ctrlr *c, uint32_t nsid);
+/* Discovery log page changed (discovery controllers). */
+void nvmf_ctrlr_disc_changed(struct nvmf_ctrlr *c);
 void nvmf_ctrlr_aen_clear(struct nvmf_ctrlr *c, uint8_t lid);
 
 /* Discovery log (discovery.c): fill buf with the log as host sees it. */

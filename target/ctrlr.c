@@ -167,6 +167,8 @@ void nvmf_ctrlr_free(struct nvmf_ctrlr *c)
 		c->admin->ctrlr = NULL;
 	nvmf_timer_del(c->tgt, c->ka_timer);
 	free(c->io);
+	if (c->subsys->deleted && !c->subsys->ctrlrs)
+		nvmf_subsystem_free(c->subsys);
 	free(c);
 }
 
@@ -185,6 +187,7 @@ void nvmf_qpair_fini(struct nvmf_qpair *qp)
 	}
 	log_info("cntlid %u (%s): admin queue gone, controller destroyed",
 		 c->cntlid, c->subsys->nqn);
+
 	ctrlr_abort_aers(c);
 	nvmf_ctrlr_disconnect(c, true);
 	nvmf_ctrlr_free(c);
@@ -268,6 +271,7 @@ struct nvmf_ctrlr *nvmf_ctrlr_create(struct nvmf_subsystem *s,
 	c->next = s->ctrlrs;
 	s->ctrlrs = c;
 	admin->ctrlr = c;
+	s->tgt->admin_qpairs++;
 	return c;
 err:
 	free(c->io);
@@ -293,6 +297,7 @@ int nvmf_ctrlr_add_io_qpair(struct nvmf_ctrlr *c, struct nvmf_qpair *qp)
 	c->io[qp->qid] = qp;
 	qp->ctrlr = c;
 	c->io_queues_seen = true;
+	c->tgt->io_qpairs++;
 	return 0;
 }
 
@@ -314,8 +319,10 @@ void nvmf_ctrlr_disconnect(struct nvmf_ctrlr *c, bool io_only)
 		}
 	}
 	if (!io_only && c->admin && !c->admin->disconnecting && ops &&
-	    ops->qpair_disconnect)
+	    ops->qpair_disconnect) {
+		c->admin->disconnecting = true;
 		ops->qpair_disconnect(c->admin);
+	}
 }
 
 void nvmf_ctrlr_keep_alive(struct nvmf_ctrlr *c)
@@ -436,6 +443,18 @@ nvme_status nvmf_ctrlr_prop_set(struct nvmf_ctrlr *c, uint32_t ofst,
 
 /* ---- Asynchronous events ---- */
 
+/* aen_pending / aen_masked bits: one per kind of notice we send. */
+enum { AEN_NS_CHANGED, AEN_DISC_CHANGED };
+
+static uint32_t aen_cdw0(int bit)
+{
+	if (bit == AEN_DISC_CHANGED)
+		return NVME_AER_TYPE_NOTICE | (uint32_t)NVME_AER_NOTICE_DISC_CHANGED << 8 |
+		       (uint32_t)NVME_LOG_DISC << 16;
+	return NVME_AER_TYPE_NOTICE | (uint32_t)NVME_AER_NOTICE_NS_CHANGED << 8 |
+	       (uint32_t)NVME_LOG_CHANGED_NS << 16;
+}
+
 static void aen_deliver(struct nvmf_ctrlr *c)
 {
 	while (c->naer > 0 && c->aen_pending) {
@@ -444,8 +463,7 @@ static void aen_deliver(struct nvmf_ctrlr *c)
 
 		c->aen_pending &= ~(1u << bit);
 		c->aen_masked |= 1u << bit;
-		req->cpl->cdw0 = NVME_AER_TYPE_NOTICE | (uint32_t)bit << 8 |
-				 (uint32_t)NVME_LOG_CHANGED_NS << 16;
+		req->cpl->cdw0 = aen_cdw0(bit);
 		nvmf_req_complete(req, 0);
 	}
 }
@@ -461,10 +479,16 @@ nvme_status nvmf_ctrlr_aer_hold(struct nvmf_ctrlr *c, struct nvmf_req *req)
 	return 0;
 }
 
-void nvmf_ctrlr_aen(struct nvmf_ctrlr *c, uint32_t cdw0, uint32_t nsid)
+static void aen_raise(struct nvmf_ctrlr *c, int bit, uint32_t aec_bit)
 {
-	uint32_t info = (cdw0 >> 8) & 0xFF;
+	if (!(c->feat.aec & aec_bit) || (c->aen_masked & (1u << bit)))
+		return;
+	c->aen_pending |= 1u << bit;
+	aen_deliver(c);
+}
 
+void nvmf_ctrlr_ns_changed(struct nvmf_ctrlr *c, uint32_t nsid)
+{
 	if (c->nchanged < NVMF_CHANGED_NS_MAX) {
 		bool seen = false;
 
@@ -475,14 +499,18 @@ void nvmf_ctrlr_aen(struct nvmf_ctrlr *c, uint32_t cdw0, uint32_t nsid)
 	} else {
 		c->changed_overflow = true;
 	}
-	if (!(c->feat.aec & NVME_AEN_CFG_NS_ATTR) || (c->aen_masked & (1u << info)))
-		return;
-	c->aen_pending |= 1u << info;
-	aen_deliver(c);
+	aen_raise(c, AEN_NS_CHANGED, NVME_AEN_CFG_NS_ATTR);
+}
+
+void nvmf_ctrlr_disc_changed(struct nvmf_ctrlr *c)
+{
+	aen_raise(c, AEN_DISC_CHANGED, NVME_AEN_CFG_DISC_CHANGE);
 }
 
 void nvmf_ctrlr_aen_clear(struct nvmf_ctrlr *c, uint8_t lid)
 {
 	if (lid == NVME_LOG_CHANGED_NS)
-		c->aen_masked &= ~(1u << NVME_AER_NOTICE_NS_CHANGED);
+		c->aen_masked &= ~(1u << AEN_NS_CHANGED);
+	else if (lid == NVME_LOG_DISC)
+		c->aen_masked &= ~(1u << AEN_DISC_CHANGED);
 }

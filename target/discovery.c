@@ -60,7 +60,7 @@ static size_t count_entries(const struct nvmf_tgt *tgt, const char *hostnqn)
 		if (!s->discovery && nvmf_subsystem_host_allowed(s, hostnqn))
 			n += s->nlisteners;
 	}
-	return n;
+	return n + (size_t)tgt->nreferrals;
 }
 
 size_t nvmf_discovery_log(struct nvmf_ctrlr *c, const struct nvmf_qpair *qp,
@@ -91,6 +91,15 @@ size_t nvmf_discovery_log(struct nvmf_ctrlr *c, const struct nvmf_qpair *qp,
 			continue;
 		for (int j = 0; j < s->nlisteners; j++)
 			disc_entry(e++, tgt, &s->listeners[j], s->nqn, NVMF_SUBTYPE_NVME);
+	}
+	for (int i = 0; i < tgt->nreferrals; i++) {
+		const struct nvmf_referral *r = &tgt->referrals[i];
+
+		disc_entry(e, tgt, &r->a, r->subnqn, NVMF_SUBTYPE_DISCOVERY_REFERRAL);
+		e->portid = 0;
+		if (r->secure_channel)
+			e->treq = 1;	/* secure channel required */
+		e++;
 	}
 	return size;
 }

@@ -19,7 +19,7 @@
 
 static struct nvmf_ns *req_ns(const struct nvmf_req *req)
 {
-	return nvmf_subsystem_get_ns(req->qpair->ctrlr->subsys, req->cmd->nsid);
+	return nvmf_ctrlr_get_ns(req->qpair->ctrlr, req->cmd->nsid);
 }
 
 static void nvmf_io_done(struct nvmf_req *req, int res)
@@ -34,6 +34,7 @@ static void nvmf_io_done(struct nvmf_req *req, int res)
 			req->qpair->qid, req->cmd->cid, opc, req->cmd->nsid,
 			strerror(-res));
 	}
+	req->qpair->transport->tgt->completed_io++;
 	nvmf_req_complete(req, st);
 }
 

@@ -13,13 +13,12 @@
 #include "memmap/log.h"
 #include "target/config.h"
 #include "target/core.h"
+#include "target/rpc.h"
 
 /* Linked in when transport/ is built; NULL otherwise (see nvmf.h). */
 #pragma weak nvmf_rdma_ops
 
 #define DRAIN_TIMEOUT_US	(10 * 1000 * 1000)
-
-#define NVMF_TGT_VERSION "0.1.0"
 
 /* Exit codes a script can rely on. */
 enum {
@@ -29,10 +28,13 @@ enum {
 	EXIT_CONFIG = 4,	/* configuration refused (nothing started) */
 	EXIT_TRANSPORT = 5,	/* no such transport, or it could not listen */
 	EXIT_RUNTIME = 6,	/* failure while serving or shutting down */
+	EXIT_RPC = 7,		/* the RPC socket is held by a live process */
 };
 
 struct args {
 	const char *config;
+	const char *rpc_sock;
+	bool wait_for_rpc;
 	struct env_opts env;
 };
 
@@ -40,7 +42,12 @@ static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"usage: %s [options]\n"
-		"  -c, --config FILE     JSON configuration (SPDK format)\n"
+		"  -c, --config FILE     JSON configuration (SPDK format; also --json);\n"
+		"                        without it the target starts empty and waits\n"
+		"                        for RPCs\n"
+		"  -r, --rpc-socket PATH JSON-RPC socket (default %s)\n"
+		"      --wait-for-rpc    hold initialization (transport, listeners)\n"
+		"                        until the framework_start_init RPC\n"
 		"  -m, --cpumask MASK    core mask in hex (default: any CPU, unpinned)\n"
 		"  -s, --mem-size MB     memory in MiB (default: hugepages on demand,\n"
 		"                        a cap of 512 with --no-huge)\n"
@@ -49,7 +56,10 @@ static void usage(FILE *f, const char *prog)
 		"      --legacy-mem      reserve all memory at start\n"
 		"      --file-prefix P   DPDK runtime files under this prefix\n"
 		"                        (default: none, in-memory)\n"
-		"  -L, --log-level LVL   error, warn, notice (default), info, debug\n"
+		"  -L, --log-level LVL   error, warn, notice (default), info, debug;\n"
+		"                        an SPDK log flag name is accepted (info line)\n"
+		"  -i, --shm-id ID       accepted for SPDK's scripts (no shared memory)\n"
+		"  -e, --tpoint-group-mask M  accepted for SPDK's scripts (no tracing)\n"
 		"  -h, --help            this text\n"
 		"      --version         print the version\n"
 		"\n"
@@ -60,14 +70,21 @@ static void usage(FILE *f, const char *prog)
 		"\n"
 		"exit status: 0 clean shutdown, 2 usage, 3 memory environment,\n"
 		"  4 configuration refused, 5 transport missing or cannot listen,\n"
-		"  6 error while serving or flushing at shutdown\n", prog,
-		NVMF_AIO_SIZE_ENV, NVMF_AIO_SIZE_DEFAULT_MB);
+		"  6 error while serving or flushing at shutdown,\n"
+		"  7 the RPC socket is in use by another running process\n", prog,
+		NVMF_RPC_DEFAULT_SOCK, NVMF_AIO_SIZE_ENV, NVMF_AIO_SIZE_DEFAULT_MB);
 }
 
-enum { OPT_NO_HUGE = 256, OPT_IOVA, OPT_LEGACY, OPT_PREFIX, OPT_VERSION };
+enum { OPT_NO_HUGE = 256, OPT_IOVA, OPT_LEGACY, OPT_PREFIX, OPT_VERSION, OPT_WAIT };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
+	{ "json", required_argument, NULL, 'c' },
+	{ "rpc-socket", required_argument, NULL, 'r' },
+	{ "wait-for-rpc", no_argument, NULL, OPT_WAIT },
+	{ "shm-id", required_argument, NULL, 'i' },
+	{ "tpoint-group-mask", required_argument, NULL, 'e' },
+	{ "logflag", required_argument, NULL, 'L' },
 	{ "cpumask", required_argument, NULL, 'm' },
 	{ "mem-size", required_argument, NULL, 's' },
 	{ "no-huge", no_argument, NULL, OPT_NO_HUGE },
@@ -101,10 +118,23 @@ static int parse_args(int argc, char **argv, struct args *a, int *exit_code)
 
 	env_opts_init(&a->env);
 	a->env.name = "nvmf_tgt";
-	while ((opt = getopt_long(argc, argv, "c:m:s:L:h", long_opts, NULL)) != -1) {
+	a->rpc_sock = NVMF_RPC_DEFAULT_SOCK;
+	while ((opt = getopt_long(argc, argv, "c:m:s:L:hr:i:e:", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			a->config = optarg;
+			break;
+		case 'r':
+			a->rpc_sock = optarg;
+			break;
+		case OPT_WAIT:
+			a->wait_for_rpc = true;
+			break;
+		case 'i':
+			log_info("-i %s: accepted (nvmf_tgt keeps no shared memory)", optarg);
+			break;
+		case 'e':
+			log_info("-e %s: accepted (nvmf_tgt has no tracepoints)", optarg);
 			break;
 		case 'm':
 			a->env.core_mask = optarg;
@@ -132,8 +162,10 @@ static int parse_args(int argc, char **argv, struct args *a, int *exit_code)
 			break;
 		case 'L':
 			if (log_parse_level(optarg, &level)) {
-				log_err("-L: unknown log level '%s'", optarg);
-				goto usage;
+				/* SPDK's -L names a debug log flag (nvmf, rdma, ...). */
+				log_info("-L %s: not a log level; SPDK log flags have no "
+					 "effect here", optarg);
+				break;
 			}
 			log_set_level(level);
 			a->env.quiet_eal = level < LOGL_INFO;
@@ -152,10 +184,6 @@ static int parse_args(int argc, char **argv, struct args *a, int *exit_code)
 	}
 	if (optind < argc) {
 		log_err("unexpected argument '%s'", argv[optind]);
-		goto usage;
-	}
-	if (!a->config) {
-		log_err("-c CONFIG is required (e.g. -c conf/target.json)");
 		goto usage;
 	}
 	return 0;
@@ -239,12 +267,12 @@ static void drain(struct nvmf_tgt *tgt, struct sig_state *ss)
 		log_warn("shutdown: %u I/Os still in flight", tgt->io_inflight);
 }
 
-static int serve(struct nvmf_tgt *tgt, const char *config)
+static int serve(struct nvmf_tgt *tgt, const struct args *a)
 {
 	struct sig_state ss = { .tgt = tgt, .fd = -1 };
 	int rc, code = EXIT_OK;
 
-	if (nvmf_config_load_file(tgt, config, 0))
+	if (a->config && nvmf_config_load_file(tgt, a->config, 0))
 		return EXIT_CONFIG;
 	if (&nvmf_rdma_ops)
 		nvmf_transport_register(&nvmf_rdma_ops);
@@ -254,18 +282,27 @@ static int serve(struct nvmf_tgt *tgt, const char *config)
 		code = EXIT_RUNTIME;
 		goto out;
 	}
-	if (nvmf_tgt_start(tgt)) {
+	rc = nvmf_rpc_listen(tgt, a->rpc_sock);
+	if (rc) {
+		code = rc == -EADDRINUSE ? EXIT_RPC : EXIT_RUNTIME;
+		goto out;
+	}
+	if (a->wait_for_rpc) {
+		log_notice("nvmf_tgt %s: waiting for framework_start_init on %s",
+			   NVMF_TGT_VERSION, a->rpc_sock);
+	} else if (nvmf_tgt_start(tgt)) {
 		code = EXIT_TRANSPORT;
 		goto out;
 	}
-	log_notice("nvmf_tgt %s: serving %d subsystem(s)", NVMF_TGT_VERSION,
-		   tgt->nsubsys - 1);
+	log_notice("nvmf_tgt %s: serving %d subsystem(s)%s", NVMF_TGT_VERSION,
+		   tgt->nsubsys - 1, a->config ? "" : ", configure it over RPC");
 	if (nvmf_loop_run(tgt))
 		code = EXIT_RUNTIME;
 	drain(tgt, &ss);
 	if (nvmf_tgt_flush_all(tgt))
 		code = EXIT_RUNTIME;
 out:
+	nvmf_rpc_close(tgt);
 	if (ss.fd >= 0)
 		close(ss.fd);
 	return code;
@@ -281,7 +318,7 @@ int main(int argc, char **argv)
 	sig_block(&set);
 	if (parse_args(argc, argv, &a, &code))
 		return code;
-	if (config_check(a.config))
+	if (a.config && config_check(a.config))
 		return EXIT_CONFIG;
 	if (env_init(&a.env))
 		return EXIT_ENV;
@@ -291,7 +328,7 @@ int main(int argc, char **argv)
 		env_fini();
 		return EXIT_RUNTIME;
 	}
-	code = serve(tgt, a.config);
+	code = serve(tgt, &a);
 	nvmf_tgt_destroy(tgt);
 	env_fini();
 	if (code == EXIT_OK)

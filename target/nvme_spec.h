@@ -301,7 +301,9 @@ enum {
 /* Asynchronous events: notice type, NS attribute changed. */
 #define NVME_AER_TYPE_NOTICE		2
 #define NVME_AER_NOTICE_NS_CHANGED	0x00
+#define NVME_AER_NOTICE_DISC_CHANGED	0xF0
 #define NVME_AEN_CFG_NS_ATTR		(1u << 8)
+#define NVME_AEN_CFG_DISC_CHANGE	(1u << 31)
 
 /* Identify Controller data (4096 bytes). */
 struct nvme_id_ctrl {

@@ -94,6 +94,16 @@ struct nvmf_listen_addr {
 	char trsvcid[32];
 };
 
+/* Per-device counters a transport may report (SPDK's nvmf_get_stats names). */
+struct nvmf_transport_dev_stats {
+	char name[64];
+	uint64_t polls, idle_polls, completions, requests;
+	uint64_t request_latency;	/* microseconds, summed over requests */
+	uint64_t pending_free_request, pending_rdma_read, pending_rdma_write;
+	uint64_t total_send_wrs, send_doorbell_updates;
+	uint64_t total_recv_wrs, recv_doorbell_updates;
+};
+
 /* What a transport implements: one static table per transport type. */
 struct nvmf_transport_ops {
 	const char *name;			/* "RDMA" */
@@ -118,6 +128,9 @@ struct nvmf_transport_ops {
 	 */
 	int (*qpair_local_addr)(const struct nvmf_qpair *qp,
 				struct nvmf_listen_addr *a);
+	/* Optional: per-device counters into out[max]; returns how many. */
+	int (*get_stats)(struct nvmf_transport *t, struct nvmf_transport_dev_stats *out,
+			 int max);
 };
 
 /* Transport state the core keeps; the transport embeds it first in its own. */

@@ -71,18 +71,6 @@ err_free:
 	return NULL;
 }
 
-static void subsystem_free(struct nvmf_subsystem *s)
-{
-	while (s->ctrlrs)
-		nvmf_ctrlr_free(s->ctrlrs);
-	for (uint32_t i = 0; i < s->max_ns; i++)
-		free(s->ns[i]);
-	free(s->ns);
-	free(s->hosts);
-	free(s->listeners);
-	free(s);
-}
-
 void nvmf_tgt_destroy(struct nvmf_tgt *tgt)
 {
 	if (!tgt)
@@ -92,9 +80,13 @@ void nvmf_tgt_destroy(struct nvmf_tgt *tgt)
 		tgt->transport = NULL;
 	}
 	for (int i = 0; i < tgt->nsubsys; i++)
-		subsystem_free(tgt->subsys[i]);
+		nvmf_subsystem_free(tgt->subsys[i]);
+	while (tgt->dead)
+		nvmf_subsystem_free(tgt->dead);
 	free(tgt->subsys);
 	free(tgt->addrs);
+	free(tgt->addr_refs);
+	free(tgt->referrals);
 	bdev_destroy_all(tgt);
 	nvmf_loop_destroy(tgt);
 	free(tgt);
@@ -116,32 +108,82 @@ int nvmf_tgt_find_addr(const struct nvmf_tgt *tgt, const struct nvmf_listen_addr
 	return -ENOENT;
 }
 
+/* Addresses are never forgotten: their index is the discovery log's port ID. */
 int nvmf_tgt_add_addr(struct nvmf_tgt *tgt, const struct nvmf_listen_addr *a)
 {
 	struct nvmf_listen_addr *n;
+	unsigned int *r;
 	int i = nvmf_tgt_find_addr(tgt, a);
 
 	if (i >= 0)
 		return i;
+	r = realloc(tgt->addr_refs, (tgt->naddrs + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	tgt->addr_refs = r;
 	n = realloc(tgt->addrs, (tgt->naddrs + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	tgt->addrs = n;
 	n[tgt->naddrs] = *a;
-	tgt->genctr++;
+	r[tgt->naddrs] = 0;
 	return tgt->naddrs++;
 }
 
-int nvmf_tgt_start(struct nvmf_tgt *tgt)
+static int port_listen(struct nvmf_tgt *tgt, int port)
+{
+	struct nvmf_transport *t = tgt->transport;
+	const struct nvmf_listen_addr *a = &tgt->addrs[port];
+	int rc = t->ops->listen(t, a);
+
+	if (rc) {
+		log_err("listen %s %s:%s failed", a->trtype, a->traddr, a->trsvcid);
+		return rc;
+	}
+	log_notice("listening on %s %s %s:%s", a->trtype, a->adrfam, a->traddr, a->trsvcid);
+	return 0;
+}
+
+int nvmf_tgt_port_get(struct nvmf_tgt *tgt, int port)
+{
+	int rc;
+
+	if (tgt->addr_refs[port]++ || !tgt->transport)
+		return 0;
+	rc = port_listen(tgt, port);
+	if (rc)
+		tgt->addr_refs[port]--;
+	return rc;
+}
+
+void nvmf_tgt_port_put(struct nvmf_tgt *tgt, int port)
+{
+	struct nvmf_transport *t = tgt->transport;
+
+	if (--tgt->addr_refs[port] || !t || !t->ops->stop_listen)
+		return;
+	t->ops->stop_listen(t, &tgt->addrs[port]);
+	log_notice("stopped listening on %s %s:%s", tgt->addrs[port].trtype,
+		   tgt->addrs[port].traddr, tgt->addrs[port].trsvcid);
+}
+
+void nvmf_tgt_discovery_changed(struct nvmf_tgt *tgt)
+{
+	tgt->genctr++;
+	if (!tgt->nsubsys || !tgt->subsys[0]->discovery)
+		return;
+	for (struct nvmf_ctrlr *c = tgt->subsys[0]->ctrlrs; c; c = c->next)
+		nvmf_ctrlr_disc_changed(c);
+}
+
+int nvmf_tgt_transport_start(struct nvmf_tgt *tgt)
 {
 	const struct nvmf_transport_ops *ops;
 	struct nvmf_transport *t;
 	int rc;
 
-	if (!tgt->has_transport) {
-		log_warn("no transport in the configuration: nothing to listen on");
+	if (!tgt->has_transport || tgt->transport || tgt->state != NVMF_TGT_RUNNING)
 		return 0;
-	}
 	ops = nvmf_transport_find("RDMA");
 	if (!ops) {
 		log_err("the configuration asks for an RDMA transport, but this "
@@ -158,27 +200,36 @@ int nvmf_tgt_start(struct nvmf_tgt *tgt)
 	t->opts = tgt->topts;
 	tgt->transport = t;
 	for (int i = 0; i < tgt->naddrs; i++) {
-		const struct nvmf_listen_addr *a = &tgt->addrs[i];
-
-		rc = ops->listen(t, a);
-		if (rc) {
-			log_err("listen %s %s:%s failed", a->trtype, a->traddr, a->trsvcid);
+		if (!tgt->addr_refs[i])
+			continue;
+		rc = port_listen(tgt, i);
+		if (rc)
 			return rc;
-		}
-		log_notice("listening on %s %s %s:%s", a->trtype, a->adrfam,
-			   a->traddr, a->trsvcid);
 	}
 	return 0;
+}
+
+int nvmf_tgt_start(struct nvmf_tgt *tgt)
+{
+	tgt->state = NVMF_TGT_RUNNING;
+	if (!tgt->has_transport) {
+		log_notice("no transport configured yet: waiting for nvmf_create_transport");
+		return 0;
+	}
+	return nvmf_tgt_transport_start(tgt);
 }
 
 void nvmf_tgt_stop_listen(struct nvmf_tgt *tgt)
 {
 	struct nvmf_transport *t = tgt->transport;
 
+	tgt->state = NVMF_TGT_STOPPING;
 	if (!t || !t->ops->stop_listen)
 		return;
-	for (int i = 0; i < tgt->naddrs; i++)
-		t->ops->stop_listen(t, &tgt->addrs[i]);
+	for (int i = 0; i < tgt->naddrs; i++) {
+		if (tgt->addr_refs[i])
+			t->ops->stop_listen(t, &tgt->addrs[i]);
+	}
 }
 
 int nvmf_tgt_flush_all(struct nvmf_tgt *tgt)
