@@ -119,13 +119,14 @@ static void handle(struct nvmf_tgt *tgt, json_t *req, struct nvmf_rpc_buf *out)
 	}
 	log_debug("rpc: %s", method);
 	if (cfg_call(&c, method, params) == 0) {
-		if (id) {
+		if (id && !json_is_null(id)) {
 			t = c.result ? c.result : json_true();
 			respond(out, id, t, 0, NULL);
 			if (!c.result)
 				json_decref(t);
 		}
-	} else if (id) {
+	} else {
+		/* As SPDK: a notification's error is still answered (id null). */
 		respond(out, id, NULL, c.code, c.msg);
 	}
 	json_decref(c.result);

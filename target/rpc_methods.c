@@ -203,9 +203,9 @@ static json_t *bdev_json(const struct bdev *b)
 		json_object_set_new(types, io[i], json_boolean(yes && (!b->readonly ||
 					!strcmp(io[i], "read") || !strcmp(io[i], "flush"))));
 	}
-	o = json_pack("{s:s, s:[], s:s, s:I, s:I, s:s, s:{s:I, s:I, s:I, s:I}, s:b, s:b, s:o,"
+	o = json_pack("{s:s, s:[s], s:s, s:I, s:I, s:s, s:{s:I, s:I, s:I, s:I}, s:b, s:b, s:o,"
 		      " s:{}}",
-		      "name", b->name, "aliases",
+		      "name", b->name, "aliases", uuid,
 		      "product_name", !strcmp(b->ops->type, "aio") ? "AIO disk" :
 				      !strcmp(b->ops->type, "null") ? "Null disk" : "Malloc disk",
 		      "block_size", (json_int_t)b->block_size,
@@ -354,7 +354,7 @@ int rpc_nvmf_get_subsystems(struct cfg_ctx *c, json_t *p)
 	    cfg_str(c, p, "tgt_name", false, 255, &tgt))
 		return -EINVAL;
 	if (nqn && !nvmf_subsystem_find(c->tgt, nqn)) {
-		cfg_error(c, "Invalid parameters: subsystem '%s' not found", nqn);
+		cfg_error_code(c, -ENODEV, "No such device: subsystem '%s' not found", nqn);
 		return -EINVAL;
 	}
 	list = json_array();
@@ -384,7 +384,7 @@ int rpc_nvmf_get_controllers(struct cfg_ctx *c, json_t *p)
 		return -ENOMEM;
 	for (const struct nvmf_ctrlr *ct = s->ctrlrs; ct; ct = ct->next) {
 		char hostid[37];
-		int nio = 0;
+		int nio = 1;	/* as SPDK: the admin queue counts */
 
 		for (uint16_t q = 1; q <= ct->max_io; q++)
 			nio += ct->io[q] != NULL;

@@ -52,6 +52,9 @@ static int post_send_now(struct nvmf_rdma_conn *c, struct ibv_send_wr *wr)
 	struct ibv_send_wr *bad = NULL;
 	int rc;
 
+	c->dev->stats.send_doorbell_updates++;
+	for (struct ibv_send_wr *w = wr; w; w = w->next)
+		c->dev->stats.total_send_wrs++;
 	rc = ibv_post_send(c->ibqp, wr, &bad);
 	if (rc)
 		log_err("rdma: %s: QP 0x%x: ibv_post_send failed: %s", c->dev->name,
@@ -64,6 +67,9 @@ static int post_recv_now(struct nvmf_rdma_conn *c, struct ibv_recv_wr *wr)
 	struct ibv_recv_wr *bad = NULL;
 	int rc;
 
+	c->dev->stats.recv_doorbell_updates++;
+	for (struct ibv_recv_wr *w = wr; w; w = w->next)
+		c->dev->stats.total_recv_wrs++;
 	if (c->dev->srq)
 		rc = ibv_post_srq_recv(c->dev->srq, wr, &bad);
 	else
@@ -278,6 +284,7 @@ int nvmf_rdma_device_poll_cq(struct nvmf_rdma_device *dev)
 		log_err("rdma: %s: ibv_poll_cq failed (%d)", dev->name, n);
 		return 0;
 	}
+	dev->stats.completions += (uint64_t)n;
 	for (i = 0; i < n; i++)
 		wc_dispatch(dev, &wc[i]);
 	return n;
@@ -320,6 +327,8 @@ int nvmf_rdma_device_poll(void *arg)
 		device_flush(dev);
 	}
 	dev->in_poll = false;
+	dev->stats.polls++;
+	dev->stats.idle_polls += !done;
 	return done;
 }
 
@@ -791,6 +800,23 @@ static void rdma_req_complete(struct nvmf_req *req)
 		nvmf_rdma_conn_release(c);
 }
 
+static int rdma_get_stats(struct nvmf_transport *t, struct nvmf_transport_dev_stats *out,
+			  int max)
+{
+	struct nvmf_rdma_transport *rt = (struct nvmf_rdma_transport *)t;
+	struct nvmf_rdma_device *dev;
+	int n = 0;
+
+	TAILQ_FOREACH(dev, &rt->devices, link) {
+		if (n == max)
+			break;
+		out[n] = dev->stats;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", dev->name);
+		n++;
+	}
+	return n;
+}
+
 static uint32_t rdma_ioccsz_bytes(const struct nvmf_transport *t)
 {
 	return NVMF_RDMA_SQE_SIZE + t->opts.in_capsule_data_size;
@@ -806,4 +832,6 @@ const struct nvmf_transport_ops nvmf_rdma_ops = {
 	.qpair_disconnect = rdma_qpair_disconnect,
 	.ioccsz_bytes = rdma_ioccsz_bytes,
 	.msdbd = NVMF_RDMA_MSDBD,
+	.qpair_local_addr = nvmf_rdma_qpair_local_addr,
+	.get_stats = rdma_get_stats,
 };

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <netdb.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -317,6 +318,7 @@ static struct nvmf_rdma_conn *conn_create(struct nvmf_rdma_device *dev,
 		return NULL;
 	}
 	nvmf_rdma_qpn_add(dev, c);
+	c->qp.stats = &dev->stats;
 	id->context = &c->cm_type;
 	nvmf_qpair_init(&c->qp.qpair, &dev->rt->t);
 	c->core_init = true;
@@ -503,6 +505,28 @@ void nvmf_rdma_stop_listen(struct nvmf_transport *t, const struct nvmf_listen_ad
 	TAILQ_REMOVE(&rt->listeners, l, link);
 	log_notice("rdma: stopped listening on %s:%s", a->traddr, a->trsvcid);
 	listener_free(l);
+}
+
+/* The address the host connected to: the listener that accepted it. */
+int nvmf_rdma_qpair_local_addr(const struct nvmf_qpair *qp, struct nvmf_listen_addr *a)
+{
+	const struct nvmf_rdma_conn *c = (const struct nvmf_rdma_conn *)qp;
+	struct sockaddr *sa;
+	char host[64], serv[32];
+
+	if (!c->cm_id)
+		return -ENOTCONN;
+	sa = rdma_get_local_addr(c->cm_id);
+	if (getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+			sizeof(struct sockaddr_in), host, sizeof(host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV))
+		return -EINVAL;
+	memset(a, 0, sizeof(*a));
+	strcpy(a->trtype, "RDMA");
+	strcpy(a->adrfam, sa->sa_family == AF_INET6 ? "IPv6" : "IPv4");
+	snprintf(a->traddr, sizeof(a->traddr), "%s", host);
+	snprintf(a->trsvcid, sizeof(a->trsvcid), "%s", serv);
+	return 0;
 }
 
 void nvmf_rdma_listeners_destroy(struct nvmf_rdma_transport *rt)

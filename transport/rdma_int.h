@@ -57,6 +57,7 @@ struct nvmf_rdma_device {
 	TAILQ_HEAD(, nvmf_rdma_conn) dying;	/* to tear down from the poller */
 	struct nvmf_rdma_conn *qpn[NVMF_RDMA_QPN_BUCKETS];
 	char name[IBV_SYSFS_NAME_MAX];
+	struct nvmf_transport_dev_stats stats;
 };
 
 /* A host queue: the state machine's qpair plus its verbs and CM objects. */
@@ -130,5 +131,6 @@ int nvmf_rdma_cm_poll(void *arg);
 void nvmf_rdma_conn_disconnect(struct nvmf_rdma_conn *c, const char *why);
 int nvmf_rdma_conns_reap(struct nvmf_rdma_device *dev);
 void nvmf_rdma_conn_release(struct nvmf_rdma_conn *c);
+int nvmf_rdma_qpair_local_addr(const struct nvmf_qpair *qp, struct nvmf_listen_addr *a);
 
 #endif

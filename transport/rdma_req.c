@@ -4,12 +4,22 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "memmap/log.h"
 
 static void req_new(struct nvmf_rdma_req *r, struct nvmf_rdma_recv *rv);
 static void req_have_buffers(struct nvmf_rdma_req *r);
 static void qpair_pending(struct nvmf_rdma_qpair *qp);
+
+/* Request latency for nvmf_get_stats, only when a device keeps stats. */
+static uint64_t stats_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 /* ---- Buffer pool ---- */
 
@@ -290,6 +300,7 @@ static void req_new(struct nvmf_rdma_req *r, struct nvmf_rdma_recv *rv)
 
 	req_unlist(r);
 	r->state = NVMF_RDMA_REQ_NEW;
+	r->start_us = qp->stats ? stats_now_us() : 0;
 	r->recv = rv;
 	rv->qp = qp;
 	req->cmd = (struct nvme_cmd *)rv->buf;
@@ -430,8 +441,12 @@ void nvmf_rdma_recv_done(struct nvmf_rdma_qpair *qp, struct nvmf_rdma_recv *rv,
 	}
 	rv->byte_len = wc->byte_len;
 	rv->qp = qp;
+	if (qp->stats)
+		qp->stats->requests++;
 	r = TAILQ_FIRST(&qp->free_reqs);
 	if (!r || !STAILQ_EMPTY(&qp->recv_wait)) {
+		if (qp->stats)
+			qp->stats->pending_free_request++;
 		STAILQ_INSERT_TAIL(&qp->recv_wait, rv, link);
 		return;
 	}
@@ -473,6 +488,8 @@ void nvmf_rdma_send_done(struct nvmf_rdma_req *r, const struct ibv_wc *wc)
 		qp->io->qp_error(qp, "send completion in error");
 	}
 	r->state = NVMF_RDMA_REQ_COMPLETED;
+	if (qp->stats && r->start_us)
+		qp->stats->request_latency += stats_now_us() - r->start_us;
 	req_free(r);
 	qpair_pending(qp);
 }

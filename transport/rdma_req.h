@@ -102,6 +102,7 @@ enum nvmf_rdma_req_list {
 
 struct nvmf_rdma_req {
 	struct nvmf_req req;		/* the core's view */
+	uint64_t start_us;		/* capsule received (stats) */
 	enum nvmf_rdma_req_state state;
 	enum nvmf_rdma_req_list list;
 	struct nvmf_rdma_qpair *qp;
@@ -142,6 +143,7 @@ struct nvmf_rdma_qpair {
 	TAILQ_HEAD(, nvmf_rdma_req) cpl_wait;
 	STAILQ_HEAD(, nvmf_rdma_recv) recv_wait;	/* no free request yet */
 	void *priv;			/* rdma.c's own state */
+	struct nvmf_transport_dev_stats *stats;	/* the device's; may be NULL */
 };
 
 /* Buffer pool over [base, base + count * unit): 0 or -ENOMEM. */
