@@ -47,6 +47,15 @@ void bdev_delete(struct nvmf_tgt *tgt, struct bdev *b)
 {
 	struct bdev **pp = &tgt->bdevs;
 
+	/* Stacked bdevs on it go first (SPDK's hot-remove goes up the stack). */
+	for (struct bdev *o = tgt->bdevs, *next; o; o = next) {
+		next = o->next;
+		if (o->base == b)
+			bdev_delete(tgt, o);
+	}
+	if (b->base)
+		b->base->claimed = false;
+
 	for (int i = 0; i < tgt->nsubsys; i++) {
 		struct nvmf_subsystem *s = tgt->subsys[i];
 

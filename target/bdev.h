@@ -43,6 +43,7 @@ struct bdev {
 	bool readonly;
 	bool claimed;		/* by a namespace */
 	const char *filename;	/* aio: the file, for saving the config */
+	struct bdev *base;	/* a stacked bdev's (delay) base, claimed by it */
 	unsigned int inflight;	/* I/O submitted, not completed */
 	struct nvmf_timer *reaper;	/* deleted: destroy at inflight 0 */
 };
@@ -73,6 +74,20 @@ int bdev_malloc_create(struct nvmf_tgt *tgt, const struct bdev_malloc_opts *o,
 /* Reads return zeroes, writes are dropped (SPDK's null bdev). */
 int bdev_null_create(struct nvmf_tgt *tgt, const struct bdev_malloc_opts *o,
 		     struct bdev **out);
+/* Latencies in microseconds: avg/p99 for reads and for everything else. */
+struct bdev_delay_opts {
+	const char *name;
+	struct bdev *base;
+	const uint8_t *uuid;
+	uint64_t avg_read, p99_read, avg_write, p99_write;
+};
+int bdev_delay_create(struct nvmf_tgt *tgt, const struct bdev_delay_opts *o,
+		      struct bdev **out);
+/* type: "avg_read", "p99_read", "avg_write", "p99_write": 0 or -EINVAL. */
+int bdev_delay_set_latency(struct bdev *b, const char *type, uint64_t us);
+/* The latencies of a delay bdev (for queries), or -EINVAL. */
+int bdev_delay_get(const struct bdev *b, struct bdev_delay_opts *o);
+
 /* A bdev with geometry only, for validating configs (no I/O). */
 int bdev_placeholder_create(struct nvmf_tgt *tgt, const char *name,
 			    uint32_t block_size, uint64_t num_blocks,

@@ -137,6 +137,75 @@ int cfg_bdev_null_create(struct cfg_ctx *c, json_t *p)
 	return bdev_created(c, name, rc);
 }
 
+int cfg_bdev_delay_create(struct cfg_ctx *c, json_t *p)
+{
+	static const char *const keys[] = { "name", "base_bdev_name", "uuid",
+		"avg_read_latency", "p99_read_latency", "avg_write_latency",
+		"p99_write_latency", NULL };
+	struct bdev_delay_opts o = { 0 };
+	const char *base = NULL;
+	bool has_uuid;
+	uint8_t uuid[16];
+	struct bdev *b;
+	int rc;
+
+	if (cfg_check_keys(c, p, "params", keys, true) ||
+	    cfg_str(c, p, "name", true, 63, &o.name) ||
+	    cfg_str(c, p, "base_bdev_name", true, 63, &base) ||
+	    cfg_uuid(c, p, "uuid", uuid, &has_uuid) ||
+	    cfg_u64(c, p, "avg_read_latency", true, 0, UINT32_MAX * 1000ull, &o.avg_read) ||
+	    cfg_u64(c, p, "p99_read_latency", true, 0, UINT32_MAX * 1000ull, &o.p99_read) ||
+	    cfg_u64(c, p, "avg_write_latency", true, 0, UINT32_MAX * 1000ull, &o.avg_write) ||
+	    cfg_u64(c, p, "p99_write_latency", true, 0, UINT32_MAX * 1000ull, &o.p99_write))
+		return -EINVAL;
+	if (o.p99_read < o.avg_read || o.p99_write < o.avg_write) {
+		cfg_error_code(c, -EINVAL, "Invalid argument: a p99 latency is below its "
+			       "average");
+		return -EINVAL;
+	}
+	if (bdev_exists(c, o.name))
+		return -EINVAL;
+	o.base = bdev_find(c->tgt, base);
+	if (!o.base) {
+		cfg_error_code(c, -ENODEV, "field 'base_bdev_name': no bdev '%s' (create "
+			       "it first)", base);
+		return -EINVAL;
+	}
+	if (o.base->claimed) {
+		cfg_error(c, "field 'base_bdev_name': bdev '%s' is already claimed", base);
+		return -EINVAL;
+	}
+	o.uuid = has_uuid ? uuid : NULL;
+	rc = c->dry ? bdev_placeholder_create(c->tgt, o.name, o.base->block_size,
+					      o.base->num_blocks, o.uuid, &b) :
+		      bdev_delay_create(c->tgt, &o, &b);
+	if (!rc && c->dry)
+		o.base->claimed = true;
+	return bdev_created(c, o.name, rc);
+}
+
+int cfg_bdev_delay_update_latency(struct cfg_ctx *c, json_t *p)
+{
+	const char *name = NULL, *type = NULL;
+	uint64_t us = 0;
+	struct bdev *b;
+
+	if (cfg_str(c, p, "delay_bdev_name", true, 63, &name) ||
+	    cfg_str(c, p, "latency_type", true, 15, &type) ||
+	    cfg_u64(c, p, "latency_us", true, 0, UINT32_MAX * 1000ull, &us))
+		return -EINVAL;
+	b = bdev_find(c->tgt, name);
+	if (!b || strcmp(b->ops->type, "delay")) {
+		cfg_error(c, "The requested bdev does not exist.");
+		return -EINVAL;
+	}
+	if (bdev_delay_set_latency(b, type, us)) {
+		cfg_error(c, "Please specify a valid latency type.");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* bdev_malloc_delete, bdev_aio_delete, bdev_null_delete: a hot-remove. */
 int cfg_bdev_delete(struct cfg_ctx *c, json_t *p)
 {
@@ -400,6 +469,9 @@ static const struct cfg_method methods[] = {
 	A("bdev_aio_delete", cfg_bdev_delete),
 	A("bdev_null_create", cfg_bdev_null_create),
 	A("bdev_null_delete", cfg_bdev_delete),
+	A("bdev_delay_create", cfg_bdev_delay_create),
+	A("bdev_delay_update_latency", cfg_bdev_delay_update_latency),
+	A("bdev_delay_delete", cfg_bdev_delete),
 	Q("bdev_get_bdevs", rpc_bdev_get_bdevs, CFG_RUNTIME),
 	A("nvmf_create_transport", cfg_create_transport),
 	Q("nvmf_get_transports", rpc_nvmf_get_transports, CFG_RUNTIME),

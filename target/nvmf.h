@@ -56,6 +56,10 @@ struct nvmf_req {
 	void (*core_cb)(struct nvmf_req *req, int res);
 	void (*core_exec)(struct nvmf_req *req);	/* set by parsing */
 	struct nvmf_req *core_next;	/* core queues (backend retries) */
+	/* A stacked bdev (delay) keeps the outer completion here. */
+	void (*core_outer_cb)(struct nvmf_req *req, int res);
+	void *core_outer_ctx;
+	uint64_t core_deadline_us;
 	_Alignas(8) unsigned char core_priv[128];	/* backend I/O state (iocb) */
 };
 

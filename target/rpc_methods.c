@@ -186,8 +186,19 @@ static void uuid_str(const uint8_t *u, char out[37])
 	uuid_unparse_lower(u, out);
 }
 
+static json_t *delay_json(const struct bdev_delay_opts *d, const char *uuid)
+{
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", d->name,
+			 "base_bdev_name", d->base->name, "uuid", uuid,
+			 "avg_read_latency", (json_int_t)d->avg_read,
+			 "p99_read_latency", (json_int_t)d->p99_read,
+			 "avg_write_latency", (json_int_t)d->avg_write,
+			 "p99_write_latency", (json_int_t)d->p99_write);
+}
+
 static json_t *bdev_json(const struct bdev *b)
 {
+	struct bdev_delay_opts d;
 	static const char *const io[] = { "read", "write", "unmap", "flush", "reset",
 		"nvme_admin", "nvme_io", "write_zeroes", "zcopy", "compare",
 		"compare_and_write", "abort", NULL };
@@ -207,7 +218,8 @@ static json_t *bdev_json(const struct bdev *b)
 		      " s:{}}",
 		      "name", b->name, "aliases", uuid,
 		      "product_name", !strcmp(b->ops->type, "aio") ? "AIO disk" :
-				      !strcmp(b->ops->type, "null") ? "Null disk" : "Malloc disk",
+				      !strcmp(b->ops->type, "null") ? "Null disk" :
+				      !strcmp(b->ops->type, "delay") ? "delay" : "Malloc disk",
 		      "block_size", (json_int_t)b->block_size,
 		      "num_blocks", (json_int_t)b->num_blocks, "uuid", uuid,
 		      "assigned_rate_limits", "rw_ios_per_sec", (json_int_t)0,
@@ -217,6 +229,9 @@ static json_t *bdev_json(const struct bdev *b)
 		      "driver_specific");
 	if (o && b->claimed)
 		json_object_set_new(o, "claim_type", json_string("exclusive_write"));
+	if (o && !bdev_delay_get(b, &d))
+		json_object_set_new(json_object_get(o, "driver_specific"), "delay",
+				    delay_json(&d, uuid));
 	if (o && b->filename)
 		json_object_set_new(json_object_get(o, "driver_specific"), "aio",
 				    json_pack("{s:s, s:b, s:b}", "filename", b->filename,
@@ -545,6 +560,7 @@ static json_t *bdev_config(struct nvmf_tgt *tgt)
 					       65535, "bdev_io_cache_size", 256,
 					       "bdev_auto_examine", true));
 	for (struct bdev *b = tgt->bdevs; b; b = b->next) {
+		struct bdev_delay_opts d;
 		char uuid[37];
 
 		uuid_str(b->uuid, uuid);
@@ -553,6 +569,8 @@ static json_t *bdev_config(struct nvmf_tgt *tgt)
 			    json_pack("{s:s, s:s, s:i, s:b, s:s, s:b}", "name", b->name,
 				      "filename", b->filename, "block_size", b->block_size,
 				      "readonly", b->readonly, "uuid", uuid, "fallocate", false));
+		else if (!bdev_delay_get(b, &d))
+			add(cfg, "bdev_delay_create", delay_json(&d, uuid));
 		else if (!strcmp(b->ops->type, "malloc") || !strcmp(b->ops->type, "null"))
 			add(cfg, !strcmp(b->ops->type, "malloc") ? "bdev_malloc_create" :
 				 "bdev_null_create",

@@ -45,7 +45,7 @@ $(E2E_VERBS_CHECK): $(E2E_SRC)/verbs_check.c
 		$$(pkg-config --libs libibverbs librdmacm)
 
 e2e: e2e-prepare $(E2E_ASAN_TGT_DEP)
-	$(MAKE) --no-print-directory $(E2E_VERBS_CHECK) $(BUILD)/nvmf_tgt
+	$(MAKE) --no-print-directory $(E2E_VERBS_CHECK) $(BUILD)/nvmf_tgt $(BUILD)/nvmf_rpc
 	E2E_WORK=$(E2E_WORK_DIR) VERBS_CHECK=$(abspath $(E2E_VERBS_CHECK)) NVMF_TGT=$(NVMF_TGT) \
 		$(E2E_SRC)/suite.sh $(E2E_TESTS)
 

@@ -106,10 +106,12 @@ target_stop_kernel() {
 }
 
 # ---- our nvmf_tgt --------------------------------------------------------------------------
-# Not used by `make e2e` yet: ready for when build/nvmf_tgt serves. It has no RPC server, so
-# the configuration (hosts included) is all in the JSON file; adding a host rewrites it and
-# restarts the target. E2E_NVMF_TGT_ARGS: more options for it (e.g. "--no-huge -s 256").
+# Started from a generated JSON config; changes at run time go over its RPC socket
+# ($NVMF_TGT_SOCK) with our client $NVMF_RPC, as SPDK's rpc.py would send them.
+# E2E_NVMF_TGT_ARGS: more options for it (e.g. "--no-huge -s 256").
 NVMF_TGT_CONFIG=${NVMF_TGT_CONFIG:-/tmp/e2e-nvmf_tgt.json}
+NVMF_TGT_SOCK=${NVMF_TGT_SOCK:-/var/tmp/spdk.sock}
+NVMF_RPC=${NVMF_RPC:-$E2E_ROOT/build/nvmf_rpc}
 NVMF_TGT_LOG=${NVMF_TGT_LOG:-$E2E_RESULTS/nvmf_tgt.log}
 NVMF_TGT_PID=
 NVMF_TGT_RC=
@@ -181,15 +183,16 @@ nvmf_tgt_exec() {
     local args=()
     read -r -a args <<<"${E2E_NVMF_TGT_ARGS---no-huge -s 256}"
     log "starting $NVMF_TGT ${args[*]} -c $1 (log: $NVMF_TGT_LOG)"
-    "$NVMF_TGT" "${args[@]}" -c "$1" >>"$NVMF_TGT_LOG" 2>&1 &
+    "$NVMF_TGT" "${args[@]}" -r "$NVMF_TGT_SOCK" -c "$1" >>"$NVMF_TGT_LOG" 2>&1 &
     NVMF_TGT_PID=$!
 }
+# The running target learns the host over RPC: no restart, connected hosts stay.
 target_add_host_nvmf_tgt() {
     NVMF_TGT_HOSTS+=("$2")
+    nvmf_tgt_config >"$NVMF_TGT_CONFIG" # target_ident reads it
     [[ -n $NVMF_TGT_PID ]] || return 0
-    target_stop_nvmf_tgt
-    nvmf_tgt_launch
-    target_wait_listen nvmf_tgt
+    "$NVMF_RPC" -s "$NVMF_TGT_SOCK" nvmf_subsystem_add_host nqn="$1" host="$2" >/dev/null ||
+        fail "nvmf_subsystem_add_host $2 on $1 failed (log: $NVMF_TGT_LOG)"
 }
 # shellcheck disable=SC2034 # NVMF_TGT_RC, NVMF_TGT_KILLED are for the caller
 # Leaves the target's exit status in NVMF_TGT_RC and NVMF_TGT_KILLED=1 if SIGTERM was not
