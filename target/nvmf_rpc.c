@@ -33,7 +33,8 @@
 #define RETRY_DELAY_MS		100
 #define MAX_RETRIES		1000000
 #define REQUEST_ID		1
-#define RECV_CHUNK		65536
+#define RECV_CHUNK		65536	/* first buffer; then doubled */
+#define RECV_MIN_ROOM		4096	/* free space wanted before a read */
 #define ANSWER_MAX		(256u << 20)
 #define FORCE_STR		"str:"
 #define KILL_METHOD		"spdk_kill_instance"
@@ -376,7 +377,7 @@ static int rpc_connect(const char *path, unsigned long retries)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	unsigned long i;
-	int fd;
+	int fd, e;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		msg("socket path too long (%zu bytes, at most %zu): %s", strlen(path),
@@ -392,9 +393,13 @@ static int rpc_connect(const char *path, unsigned long retries)
 			break;
 		sleep_ms(RETRY_DELAY_MS);
 	}
-	msg("cannot connect to %s: %s%s", path, strerror(errno),
-	    retries ? " (after retries)" : "");
-	if (errno == ENOENT || errno == ECONNREFUSED)
+	e = errno;
+	if (retries)
+		msg("cannot connect to %s: %s (%lu retries, %d ms apart)", path, strerror(e),
+		    retries, RETRY_DELAY_MS);
+	else
+		msg("cannot connect to %s: %s", path, strerror(e));
+	if (e == ENOENT || e == ECONNREFUSED)
 		msg("is nvmf_tgt running, serving RPCs on that socket (-r)?");
 	return -1;
 }
@@ -523,7 +528,7 @@ static int grow(struct answer *a)
 	size_t cap = a->cap ? a->cap * 2 : RECV_CHUNK;
 	char *p;
 
-	if (a->cap - a->len >= RECV_CHUNK)
+	if (a->cap - a->len >= RECV_MIN_ROOM)
 		return 0;
 	if (cap > ANSWER_MAX) {
 		msg("the answer is larger than %u MiB", ANSWER_MAX >> 20);
