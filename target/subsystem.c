@@ -221,7 +221,9 @@ bool nvmf_subsystem_host_allowed(const struct nvmf_subsystem *s,
 /* Disconnect the controllers whose host is no longer allowed. */
 static void hosts_enforce(struct nvmf_subsystem *s)
 {
-	for (struct nvmf_ctrlr *c = s->ctrlrs; c; c = c->next) {
+	/* A transport may tear a controller down inside the call: keep next. */
+	for (struct nvmf_ctrlr *c = s->ctrlrs, *next; c; c = next) {
+		next = c->next;
 		if (nvmf_subsystem_host_allowed(s, c->hostnqn))
 			continue;
 		log_notice("cntlid %u (%s): host %s no longer allowed, disconnecting",
@@ -306,7 +308,8 @@ int nvmf_subsystem_remove_listener(struct nvmf_subsystem *s,
 	memmove(&s->listeners[i], &s->listeners[i + 1],
 		(size_t)(s->nlisteners - i - 1) * sizeof(*s->listeners));
 	s->nlisteners--;
-	for (struct nvmf_ctrlr *c = s->ctrlrs; c; c = c->next) {
+	for (struct nvmf_ctrlr *c = s->ctrlrs, *next; c; c = next) {
+		next = c->next;
 		if (!ctrlr_on_port(c, port))
 			continue;
 		log_notice("cntlid %u (%s): listener %s:%s removed, disconnecting",
@@ -369,8 +372,10 @@ void nvmf_subsystem_delete(struct nvmf_subsystem *s)
 		s->deleted = true;
 		s->dead_next = tgt->dead;
 		tgt->dead = s;
-		for (struct nvmf_ctrlr *c = s->ctrlrs; c; c = c->next)
+		for (struct nvmf_ctrlr *c = s->ctrlrs, *next; c; c = next) {
+			next = c->next;
 			nvmf_ctrlr_disconnect(c, false);
+		}
 	}
 	nvmf_tgt_discovery_changed(tgt);
 }

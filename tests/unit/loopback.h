@@ -33,14 +33,14 @@ static uint32_t lo_ioccsz(const struct nvmf_transport *t)
 	return 64 + t->opts.in_capsule_data_size;
 }
 
-static void lo_req_complete(struct nvmf_req *req)
+static inline void lo_req_complete(struct nvmf_req *req)
 {
 	struct lo_req *r = (struct lo_req *)req;
 
 	r->done++;
 }
 
-static void lo_qpair_disconnect(struct nvmf_qpair *qp)
+static inline void lo_qpair_disconnect(struct nvmf_qpair *qp)
 {
 	struct lo_qp *q = (struct lo_qp *)qp;
 
@@ -58,32 +58,32 @@ static const struct nvmf_transport_ops lo_ops = {
 
 static struct nvmf_transport g_lo_t;
 
-static void lo_transport_init(struct nvmf_tgt *tgt)
+static inline void lo_transport_init(struct nvmf_tgt *tgt)
 {
 	g_lo_t.ops = &lo_ops;
 	g_lo_t.tgt = tgt;
 	g_lo_t.opts = tgt->topts;
 }
 
-static void lo_qp_init(struct lo_qp *q)
+static inline void lo_qp_init(struct lo_qp *q)
 {
 	memset(q, 0, sizeof(*q));
 	nvmf_qpair_init(&q->qp, &g_lo_t);
 }
 
 /* NVMe status (sct << 8 | sc) of a completion, without DNR. */
-static nvme_status lo_status(const struct nvme_cpl *cpl)
+static inline nvme_status lo_status(const struct nvme_cpl *cpl)
 {
 	return (nvme_status)((((cpl->status >> 9) & 0x7) << 8) | ((cpl->status >> 1) & 0xFF));
 }
 
-static int lo_dnr(const struct nvme_cpl *cpl)
+static inline int lo_dnr(const struct nvme_cpl *cpl)
 {
 	return !!(cpl->status & 0x8000);
 }
 
 /* Start a command; the caller frees the returned request after it is done. */
-static struct lo_req *lo_start(struct lo_qp *q, const struct nvme_cmd *cmd,
+static inline struct lo_req *lo_start(struct lo_qp *q, const struct nvme_cmd *cmd,
 			       void *buf, uint32_t len)
 {
 	struct lo_req *r = calloc(1, sizeof(*r));
@@ -103,14 +103,14 @@ static struct lo_req *lo_start(struct lo_qp *q, const struct nvme_cmd *cmd,
 	return r;
 }
 
-static void lo_wait(struct nvmf_tgt *tgt, struct lo_req *r)
+static inline void lo_wait(struct nvmf_tgt *tgt, struct lo_req *r)
 {
 	for (int i = 0; !r->done && i < 5000; i++)
 		nvmf_loop_once(tgt, 1);
 }
 
 /* Run a command to completion; returns its status, *cpl gets the CQE. */
-static nvme_status lo_cmd(struct nvmf_tgt *tgt, struct lo_qp *q,
+static inline nvme_status lo_cmd(struct nvmf_tgt *tgt, struct lo_qp *q,
 			  const struct nvme_cmd *cmd, void *buf, uint32_t len,
 			  struct nvme_cpl *cpl)
 {
@@ -128,7 +128,7 @@ static nvme_status lo_cmd(struct nvmf_tgt *tgt, struct lo_qp *q,
 	return st;
 }
 
-static void lo_connect_cmd(struct nvme_cmd *c, uint16_t qid, uint16_t sqsize,
+static inline void lo_connect_cmd(struct nvme_cmd *c, uint16_t qid, uint16_t sqsize,
 			   uint32_t kato)
 {
 	memset(c, 0, sizeof(*c));
@@ -140,7 +140,7 @@ static void lo_connect_cmd(struct nvme_cmd *c, uint16_t qid, uint16_t sqsize,
 	c->cdw12 = kato;
 }
 
-static nvme_status lo_connect(struct nvmf_tgt *tgt, struct lo_qp *q, uint16_t qid,
+static inline nvme_status lo_connect(struct nvmf_tgt *tgt, struct lo_qp *q, uint16_t qid,
 			      const char *subnqn, const char *hostnqn,
 			      uint16_t cntlid, uint32_t kato, struct nvme_cpl *cpl)
 {
@@ -156,7 +156,7 @@ static nvme_status lo_connect(struct nvmf_tgt *tgt, struct lo_qp *q, uint16_t qi
 	return lo_cmd(tgt, q, &c, &d, sizeof(d), cpl);
 }
 
-static nvme_status lo_prop_get(struct nvmf_tgt *tgt, struct lo_qp *q, uint32_t ofst,
+static inline nvme_status lo_prop_get(struct nvmf_tgt *tgt, struct lo_qp *q, uint32_t ofst,
 			       bool eight, uint64_t *val)
 {
 	struct nvme_cmd c = { .opc = NVME_OPC_FABRICS, .cid = 2,
@@ -171,7 +171,7 @@ static nvme_status lo_prop_get(struct nvmf_tgt *tgt, struct lo_qp *q, uint32_t o
 	return st;
 }
 
-static nvme_status lo_prop_set(struct nvmf_tgt *tgt, struct lo_qp *q, uint32_t ofst,
+static inline nvme_status lo_prop_set(struct nvmf_tgt *tgt, struct lo_qp *q, uint32_t ofst,
 			       uint32_t val)
 {
 	struct nvme_cmd c = { .opc = NVME_OPC_FABRICS, .cid = 3,
@@ -201,7 +201,7 @@ static uint16_t lo_admin_up(struct nvmf_tgt *tgt, struct lo_qp *q, const char *s
 	return (uint16_t)cpl.cdw0;
 }
 
-static nvme_status lo_admin(struct nvmf_tgt *tgt, struct lo_qp *q, uint8_t opc,
+static inline nvme_status lo_admin(struct nvmf_tgt *tgt, struct lo_qp *q, uint8_t opc,
 			    uint32_t nsid, uint32_t cdw10, uint32_t cdw11, void *buf,
 			    uint32_t len, struct nvme_cpl *cpl)
 {
@@ -212,7 +212,7 @@ static nvme_status lo_admin(struct nvmf_tgt *tgt, struct lo_qp *q, uint8_t opc,
 }
 
 /* A temporary directory on a file system with O_DIRECT. */
-static char *lo_tmpdir(void)
+static inline char *lo_tmpdir(void)
 {
 	static char dir[64];
 
@@ -220,7 +220,7 @@ static char *lo_tmpdir(void)
 	return mkdtemp(dir);
 }
 
-static struct nvmf_tgt *lo_tgt_from(const char *json)
+static inline struct nvmf_tgt *lo_tgt_from(const char *json)
 {
 	struct nvmf_tgt *tgt = nvmf_tgt_create();
 
