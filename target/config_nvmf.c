@@ -169,13 +169,14 @@ int cfg_create_subsystem(struct cfg_ctx *c, json_t *p)
 		return -EINVAL;
 	}
 	if (nvmf_subsystem_find(c->tgt, nqn)) {
-		cfg_error(c, "Unable to create subsystem %s: field 'nqn': subsystem '%s' "
-			  "already exists", nqn, nqn);
+		cfg_error_code(c, RPC_INTERNAL_ERROR, "Unable to create subsystem %s: field "
+			       "'nqn': subsystem '%s' already exists", nqn, nqn);
 		return -EINVAL;
 	}
 	if ((uint32_t)c->tgt->nsubsys - 1 >= c->tgt->max_subsystems) {
-		cfg_error(c, "Unable to create subsystem %s: more than max_subsystems "
-			  "(%u) subsystems", nqn, c->tgt->max_subsystems);
+		cfg_error_code(c, RPC_INTERNAL_ERROR, "Unable to create subsystem %s: more "
+			       "than max_subsystems (%u) subsystems", nqn,
+			       c->tgt->max_subsystems);
 		return -EINVAL;
 	}
 	if (ana || nssr)

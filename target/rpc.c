@@ -139,6 +139,52 @@ static bool waits_for_init(struct nvmf_tgt *tgt, json_t *req)
 	return tgt->state == NVMF_TGT_STARTUP && m && !strcmp(m, "framework_wait_init");
 }
 
+static bool json_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/*
+ * Where the object or array starting at in[0] ends: its length, 0 if the
+ * bytes so far are only its beginning, -1 if in[0] cannot start one. A
+ * read may end anywhere (in a literal, an escape, a UTF-8 character), so
+ * the parser only ever sees whole values.
+ */
+static long value_end(const char *in, size_t len)
+{
+	bool str = false, esc = false;
+	size_t depth = 0;
+
+	if (in[0] != '{' && in[0] != '[')
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char ch = in[i];
+
+		if (str) {
+			if (esc)
+				esc = false;
+			else if (ch == '\\')
+				esc = true;
+			else if (ch == '"')
+				str = false;
+		} else if (ch == '"') {
+			str = true;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+		} else if ((ch == '}' || ch == ']') && --depth == 0) {
+			return (long)(i + 1);
+		}
+	}
+	return 0;
+}
+
+static long parse_error(struct nvmf_rpc_buf *out, const char *why)
+{
+	log_info("rpc: %s: closing the connection", why);
+	respond(out, NULL, NULL, RPC_PARSE_ERROR, "Parse error");
+	return -1;
+}
+
 static long process(struct nvmf_tgt *tgt, const char *in, size_t len, bool eof,
 		    struct nvmf_rpc_buf *out, bool *stalled)
 {
@@ -148,35 +194,30 @@ static long process(struct nvmf_tgt *tgt, const char *in, size_t len, bool eof,
 	for (;;) {
 		json_error_t err;
 		json_t *req;
+		long n;
 
-		while (off < len && strchr(" \t\r\n", in[off]))
+		while (off < len && json_space(in[off]))
 			off++;
 		if (off == len)
 			return (long)off;
-		req = json_loadb(in + off, len - off, JSON_DISABLE_EOF_CHECK, &err);
-		if (!req) {
-			bool partial = json_error_code(&err) == json_error_premature_end_of_input;
-
-			if (partial && !eof && len - off <= NVMF_RPC_MAX_REQUEST)
-				return (long)off;	/* the rest is on its way */
-			log_info("rpc: %s: closing the connection",
-				 !partial ? "not JSON" : eof ? "truncated request" :
-				 "request over 1 MiB");
-			respond(out, NULL, NULL, RPC_PARSE_ERROR, "Parse error");
-			return -1;
-		}
-		if ((size_t)err.position > NVMF_RPC_MAX_REQUEST) {
-			json_decref(req);
-			log_info("rpc: request over 1 MiB: closing the connection");
-			respond(out, NULL, NULL, RPC_PARSE_ERROR, "Parse error");
-			return -1;
-		}
+		n = value_end(in + off, len - off);
+		if (n < 0)
+			return parse_error(out, "not JSON");
+		if (n == 0 && len - off > NVMF_RPC_MAX_REQUEST)
+			return parse_error(out, "request over 1 MiB");
+		if (n == 0)
+			return eof ? parse_error(out, "truncated request") : (long)off;
+		if ((size_t)n > NVMF_RPC_MAX_REQUEST)
+			return parse_error(out, "request over 1 MiB");
+		req = json_loadb(in + off, (size_t)n, 0, &err);
+		if (!req)
+			return parse_error(out, "not JSON");
 		if (json_is_object(req) && waits_for_init(tgt, req)) {
 			json_decref(req);
 			*stalled = true;
 			return (long)off;
 		}
-		off += (size_t)err.position;
+		off += (size_t)n;
 		if (json_is_object(req))
 			handle(tgt, req, out);
 		else
