@@ -149,9 +149,10 @@ static const struct bdev_ops placeholder_ops = {
 	.destroy = placeholder_destroy,
 };
 
-int bdev_placeholder_create(struct nvmf_tgt *tgt, const char *name,
-			    uint32_t block_size, uint64_t num_blocks,
-			    const uint8_t *uuid, struct bdev **out)
+/* A bdev that is nothing but its struct bdev (placeholder, null). */
+int bdev_plain_create(struct nvmf_tgt *tgt, const struct bdev_ops *ops, const char *name,
+		      uint32_t block_size, uint64_t num_blocks, const uint8_t *uuid,
+		      struct bdev **out)
 {
 	struct bdev *b = calloc(1, sizeof(*b));
 	int rc;
@@ -159,7 +160,7 @@ int bdev_placeholder_create(struct nvmf_tgt *tgt, const char *name,
 	if (!b)
 		return -ENOMEM;
 	snprintf(b->name, sizeof(b->name), "%s", name);
-	b->ops = &placeholder_ops;
+	b->ops = ops;
 	b->block_size = block_size;
 	b->num_blocks = num_blocks;
 	if (uuid)
@@ -173,4 +174,12 @@ int bdev_placeholder_create(struct nvmf_tgt *tgt, const char *name,
 	}
 	*out = b;
 	return 0;
+}
+
+int bdev_placeholder_create(struct nvmf_tgt *tgt, const char *name,
+			    uint32_t block_size, uint64_t num_blocks,
+			    const uint8_t *uuid, struct bdev **out)
+{
+	return bdev_plain_create(tgt, &placeholder_ops, name, block_size, num_blocks,
+				 uuid, out);
 }

@@ -106,6 +106,10 @@ void bdev_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
 		 uint64_t offset, uint64_t len, bool fua,
 		 void (*cb)(struct nvmf_req *req, int res));
 void bdev_io_done(struct nvmf_req *req, int res);
+/* A bdev of struct bdev alone (destroy: free): 0 or -errno. */
+int bdev_plain_create(struct nvmf_tgt *tgt, const struct bdev_ops *ops, const char *name,
+		      uint32_t block_size, uint64_t num_blocks, const uint8_t *uuid,
+		      struct bdev **out);
 /* Link a new bdev at the end of the list (name unique): 0 or -EEXIST. */
 int bdev_register(struct nvmf_tgt *tgt, struct bdev *b);
 

@@ -129,24 +129,6 @@ static const struct bdev_ops null_ops = {
 int bdev_null_create(struct nvmf_tgt *tgt, const struct bdev_malloc_opts *o,
 		     struct bdev **out)
 {
-	struct bdev *b = calloc(1, sizeof(*b));
-	int rc;
-
-	if (!b)
-		return -ENOMEM;
-	snprintf(b->name, sizeof(b->name), "%s", o->name);
-	b->ops = &null_ops;
-	b->block_size = o->block_size;
-	b->num_blocks = o->num_blocks;
-	if (o->uuid)
-		memcpy(b->uuid, o->uuid, 16);
-	else
-		uuid_generate(b->uuid);
-	rc = bdev_register(tgt, b);
-	if (rc) {
-		free(b);
-		return rc;
-	}
-	*out = b;
-	return 0;
+	return bdev_plain_create(tgt, &null_ops, o->name, o->block_size, o->num_blocks,
+				 o->uuid, out);
 }

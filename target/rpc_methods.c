@@ -387,16 +387,20 @@ static void hostid_str(const uint8_t *id, char out[37])
 	uuid_unparse_lower(id, out);
 }
 
+/* The subsystem params name, and an empty list for the answer (or NULL). */
+static json_t *subsys_list(struct cfg_ctx *c, json_t *p, struct nvmf_subsystem **s)
+{
+	*s = cfg_subsys(c, p, true);
+	return *s ? json_array() : NULL;
+}
+
 int rpc_nvmf_get_controllers(struct cfg_ctx *c, json_t *p)
 {
-	struct nvmf_subsystem *s = cfg_subsys(c, p, true);
-	json_t *list;
+	struct nvmf_subsystem *s;
+	json_t *list = subsys_list(c, p, &s);
 
-	if (!s)
-		return -EINVAL;
-	list = json_array();
 	if (!list)
-		return -ENOMEM;
+		return c->nerr ? -EINVAL : -ENOMEM;
 	for (const struct nvmf_ctrlr *ct = s->ctrlrs; ct; ct = ct->next) {
 		char hostid[37];
 		int nio = 1;	/* as SPDK: the admin queue counts */
@@ -427,14 +431,11 @@ static json_t *qpair_json(const struct nvmf_ctrlr *ct, const struct nvmf_qpair *
 
 int rpc_nvmf_get_qpairs(struct cfg_ctx *c, json_t *p)
 {
-	struct nvmf_subsystem *s = cfg_subsys(c, p, true);
-	json_t *list;
+	struct nvmf_subsystem *s;
+	json_t *list = subsys_list(c, p, &s);
 
-	if (!s)
-		return -EINVAL;
-	list = json_array();
 	if (!list)
-		return -ENOMEM;
+		return c->nerr ? -EINVAL : -ENOMEM;
 	for (const struct nvmf_ctrlr *ct = s->ctrlrs; ct; ct = ct->next) {
 		if (ct->admin)
 			json_array_append_new(list, qpair_json(ct, ct->admin));
@@ -448,14 +449,11 @@ int rpc_nvmf_get_qpairs(struct cfg_ctx *c, json_t *p)
 
 int rpc_nvmf_get_listeners(struct cfg_ctx *c, json_t *p)
 {
-	struct nvmf_subsystem *s = cfg_subsys(c, p, true);
-	json_t *list;
+	struct nvmf_subsystem *s;
+	json_t *list = subsys_list(c, p, &s);
 
-	if (!s)
-		return -EINVAL;
-	list = json_array();
 	if (!list)
-		return -ENOMEM;
+		return c->nerr ? -EINVAL : -ENOMEM;
 	for (int i = 0; i < s->nlisteners; i++)
 		json_array_append_new(list, json_pack("{s:o, s:[{s:i, s:s}]}", "address",
 						      addr_json(&s->listeners[i]), "ana_states",

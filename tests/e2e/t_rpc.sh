@@ -42,6 +42,8 @@ MALLOC=Malloc0
 MALLOC_BLOCKS=65536 # 32 MiB of 512-byte blocks
 NULL=Null0
 NULL_BLOCKS=131072 # 64 MiB of 512-byte blocks
+DELAY=Delay0       # stacked on $NULL
+DELAY_US=50000     # its read and write latency
 M=$((1024 * 1024))
 # ns 1 (256 MiB): 0-16M fio verify, 64M-68M data written after fio, checked after restart.
 FIO_MB=16
@@ -336,6 +338,8 @@ check_ctrl_a() {
     rpc_is "nvmf_subsystem_get_qpairs cnode1: admin and I/O qpairs" true \
         'length >= 2' -- nvmf_subsystem_get_qpairs nqn="$NQN1"
     rpc_is "nvmf_get_stats answers an object" true 'type == "object"' -- nvmf_get_stats
+    STATS0=$(jrpc '[.poll_groups[0].transports[0].devices[] | .completions, .request_latency]
+        | [.[0], .[1]]' -- nvmf_get_stats) || fail "nvmf_get_stats: no RDMA device counters"
     assert_eq "host A sees the serial number set over RPC" "$SN1" "$(sysattr "$CTRL_A" serial)"
     assert_eq "host A sees the model number set over RPC" "$MODEL" "$(sysattr "$CTRL_A" model)"
 }
@@ -389,9 +393,12 @@ step_ns_add() {
     local dev
     rpc_is "bdev_null_create returns the bdev's name" "\"$NULL\"" . -- \
         bdev_null_create name="$NULL" num_blocks="$NULL_BLOCKS" block_size=512
+    rpc_is "bdev_delay_create on it returns its name" "\"$DELAY\"" . -- \
+        bdev_delay_create name="$DELAY" base_bdev_name="$NULL" avg_read_latency=$DELAY_US \
+        p99_read_latency=$DELAY_US avg_write_latency=$DELAY_US p99_write_latency=$DELAY_US
     rpc_is "nvmf_subsystem_add_ns cnode1 nsid 2 under I/O" 2 . -- \
-        nvmf_subsystem_add_ns nqn="$NQN1" namespace.bdev_name="$NULL" namespace.nsid=2
-    rpc_is "nvmf_get_subsystems: cnode1 has namespaces 1 and 2" "[[1,\"$AIO\"],[2,\"$NULL\"]]" \
+        nvmf_subsystem_add_ns nqn="$NQN1" namespace.bdev_name="$DELAY" namespace.nsid=2
+    rpc_is "nvmf_get_subsystems: cnode1 has namespaces 1 and 2" "[[1,\"$AIO\"],[2,\"$DELAY\"]]" \
         --arg n "$NQN1" '[.[] | select(.nqn == $n) | .namespaces[] | [.nsid, .bdev_name]]' -- \
         nvmf_get_subsystems
     timed ns_appear wait_ns_dev 10 "$NQN1" 2 >/tmp/e2e-rpc-ns2 || fail "namespace 2 did not appear"
@@ -399,6 +406,20 @@ step_ns_add() {
     pass "host A sees namespace 2 appear ($dev, ${TIMED_S} s after the RPC)"
     assert_eq "namespace 2 has the null bdev's size" $((NULL_BLOCKS * 512)) \
         "$(blockdev --getsize64 "$dev")"
+    delay_read_check "$dev"
+}
+
+# A 4 KiB O_DIRECT read of the delay bdev's namespace takes at least its latency.
+delay_read_check() {
+    local t0 t1 us
+    t0=$(date +%s%N)
+    dd if="$1" of=/dev/null bs=4k count=1 iflag=direct status=none || fail "read of $1 failed"
+    t1=$(date +%s%N)
+    us=$(((t1 - t0) / 1000))
+    ((us >= DELAY_US)) || fail "a read of the delay namespace took $us us, less than $DELAY_US"
+    pass "a read of the delay bdev's namespace takes its latency ($us us >= $DELAY_US us)"
+    rpc_ok "bdev_delay_update_latency" bdev_delay_update_latency delay_bdev_name="$DELAY" \
+        latency_type=avg_read latency_us=1000
 }
 
 step_ns_remove() {
@@ -409,7 +430,11 @@ step_ns_remove() {
     timed ns_disappear wait_for 10 "namespace 2 to disappear from host A" no_ns_dev "$NQN1" 2
     pass "host A sees namespace 2 disappear (${TIMED_S} s after the RPC)"
     [[ $(ns_dev "$NQN1" 1) == "$DEV_A" ]] || fail "namespace 1 is no longer $DEV_A on host A"
-    rpc_ok "bdev_null_delete" bdev_null_delete name="$NULL"
+    rpc_ok "bdev_null_delete (the delay bdev stacked on it goes first)" \
+        bdev_null_delete name="$NULL"
+    rpc_is "bdev_get_bdevs: neither the null nor the delay bdev is left" 0 \
+        --arg n "$NULL" --arg d "$DELAY" '[.[] | select(.name == $n or .name == $d)] | length' \
+        -- bdev_get_bdevs
 }
 
 # cut_off_b "why" TIMING_NAME: host B's controller on cnode2 stops being live in 10 s.
@@ -458,6 +483,12 @@ check_fio_result() {
     ((FIO_RC == 0)) || { tail -n 30 "$FIO_LOG"; fail "fio on host A failed (exit $FIO_RC) across the changes"; }
     ! grep -q 'verify: bad\|crc32c: verify failed' "$FIO_LOG" || { cat "$FIO_LOG"; fail "fio verify errors"; }
     pass "host A's fio (4k random writes, crc32c verify) passes across all the changes"
+    rpc_is "nvmf_get_stats: the device's completions and request latency grew with the I/O" \
+        true --argjson s "$STATS0" '.poll_groups[0].transports[0].devices[0]
+        | .completions > $s[0] and .request_latency > $s[1]' -- nvmf_get_stats
+    rpc_is "nvmf_get_stats: one poll group, host A's admin and I/O queues counted" true \
+        '.poll_groups | length == 1 and .[0].current_admin_qpairs >= 1
+        and .[0].current_io_qpairs >= 1 and .[0].completed_nvme_io > 0' -- nvmf_get_stats
     rpc_is "cnode1 still has exactly host A's controller" "[\"$A_NQN\"]" '[.[].hostnqn]' -- \
         nvmf_subsystem_get_controllers nqn="$NQN1"
 }
