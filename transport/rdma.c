@@ -184,6 +184,9 @@ static void srq_post(struct nvmf_rdma_device *dev, struct ibv_recv_wr *wr)
 	struct ibv_recv_wr *bad = NULL;
 	int rc;
 
+	dev->stats.recv_doorbell_updates++;
+	for (struct ibv_recv_wr *w = wr; w; w = w->next)
+		dev->stats.total_recv_wrs++;
 	rc = ibv_post_srq_recv(dev->srq, wr, &bad);
 	if (rc)
 		log_err("rdma: %s: reposting shared receives failed: %s", dev->name,
