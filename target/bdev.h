@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 struct nvmf_tgt;
 struct nvmf_req;
@@ -29,6 +30,12 @@ struct bdev_ops {
 	void (*submit)(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
 		       uint64_t offset, uint64_t len, bool fua);
 	int (*flush_sync)(struct bdev *b);	/* at shutdown: 0 or -errno */
+	/*
+	 * Optional: the bdev's own registered memory for [offset, +len) as
+	 * iov (zero copy), 0; or -ENOTSUP.
+	 */
+	int (*zcopy)(struct bdev *b, uint64_t offset, uint64_t len, struct iovec *iov,
+		     int max_iov, int *iovcnt);
 	void (*destroy)(struct bdev *b);
 };
 

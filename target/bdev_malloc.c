@@ -55,6 +55,19 @@ static void malloc_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
 	bdev_io_done(req, 0);
 }
 
+static int malloc_zcopy(struct bdev *b, uint64_t off, uint64_t len, struct iovec *iov,
+			int max_iov, int *iovcnt)
+{
+	struct bdev_malloc *m = (struct bdev_malloc *)b;
+
+	if (max_iov < 1)
+		return -ENOTSUP;
+	iov[0].iov_base = m->mem + off;
+	iov[0].iov_len = len;
+	*iovcnt = 1;
+	return 0;
+}
+
 static void malloc_destroy(struct bdev *b)
 {
 	struct bdev_malloc *m = (struct bdev_malloc *)b;
@@ -66,6 +79,7 @@ static void malloc_destroy(struct bdev *b)
 static const struct bdev_ops malloc_ops = {
 	.type = "malloc",
 	.submit = malloc_submit,
+	.zcopy = malloc_zcopy,
 	.destroy = malloc_destroy,
 };
 

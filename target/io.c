@@ -60,6 +60,15 @@ static void exec_rw(struct nvmf_req *req)
 		ns->reads++;
 		ns->units_read += (uint64_t)nlb * b->block_size / 512;
 	}
+	if (req->core_zcopy) {
+		/*
+		 * The data is already in place (write) or is sent from there
+		 * (read). A namespace replaced since the transport asked: the
+		 * data went to the old bdev, so say so (retryable).
+		 */
+		nvmf_io_done(req, req->core_zcopy == b ? 0 : -ESTALE);
+		return;
+	}
 	bdev_submit(b, req, write ? BDEV_WRITE : BDEV_READ, slba * b->block_size,
 		    (uint64_t)nlb * b->block_size, req->cmd->cdw12 & IO_FUA, nvmf_io_done);
 }
@@ -219,4 +228,48 @@ nvme_status nvmf_io_parse(struct nvmf_req *req)
 	default:
 		return parse_dsm(req, ns);
 	}
+}
+
+/* ---- Zero copy (a RAM namespace): the transport's data in place ---- */
+
+bool nvmf_req_zcopy_start(struct nvmf_req *req)
+{
+	const struct nvme_cmd *cmd = req->cmd;
+	struct nvmf_qpair *qp = req->qpair;
+	const struct nvmf_ctrlr *c = qp->ctrlr;
+	struct nvmf_ns *ns;
+	struct bdev *b;
+	uint64_t slba, len;
+	uint32_t nlb;
+
+	if (!qp->qid || !c || !(c->csts & NVME_CSTS_RDY) || (cmd->flags & 0x3) ||
+	    (cmd->opc != NVME_OPC_READ && cmd->opc != NVME_OPC_WRITE))
+		return false;
+	ns = nvmf_ctrlr_get_ns(c, cmd->nsid);
+	if (!ns || !ns->bdev->ops->zcopy ||
+	    (cmd->opc == NVME_OPC_WRITE && ns->bdev->readonly))
+		return false;
+	b = ns->bdev;
+	range_of(req, &slba, &nlb);
+	len = (uint64_t)nlb * b->block_size;
+	if (slba + nlb > b->num_blocks || slba + nlb < slba || len != req->length ||
+	    len > qp->transport->opts.max_io_size)
+		return false;	/* parsing at exec says what is wrong */
+	if (b->ops->zcopy(b, slba * b->block_size, len, req->iov, NVMF_REQ_MAX_IOV,
+			  &req->iovcnt))
+		return false;
+	b->inflight++;		/* the bdev stays until zcopy_end */
+	req->core_zcopy = b;
+	return true;
+}
+
+void nvmf_req_zcopy_end(struct nvmf_req *req)
+{
+	struct bdev *b = req->core_zcopy;
+
+	if (!b)
+		return;
+	req->core_zcopy = NULL;
+	if (!--b->inflight && b->reaper)
+		nvmf_timer_arm(b->reaper, 0);
 }

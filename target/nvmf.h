@@ -56,6 +56,7 @@ struct nvmf_req {
 	void (*core_cb)(struct nvmf_req *req, int res);
 	void (*core_exec)(struct nvmf_req *req);	/* set by parsing */
 	struct nvmf_req *core_next;	/* core queues (backend retries) */
+	struct bdev *core_zcopy;	/* data lives in this bdev (zero copy) */
 	/* A stacked bdev (delay) keeps the outer completion here. */
 	void (*core_outer_cb)(struct nvmf_req *req, int res);
 	void *core_outer_ctx;
@@ -180,6 +181,18 @@ void nvmf_req_exec(struct nvmf_req *req);
 
 /* Complete without running: the transport found the command malformed. */
 void nvmf_req_fail(struct nvmf_req *req, nvme_status status);
+
+/*
+ * Zero copy: before the transport takes data buffers for a Read or Write,
+ * it may ask whether the data can live in the namespace itself (a RAM
+ * namespace in registered memory). If so (true), req->iov points there:
+ * the transport moves the data straight from/to it with RDMA and takes no
+ * buffers, and must call nvmf_req_zcopy_end once the request is done with
+ * the memory (after its last RDMA completion), which releases the bdev.
+ * False: use buffers as usual (any check failing is reported at exec).
+ */
+bool nvmf_req_zcopy_start(struct nvmf_req *req);
+void nvmf_req_zcopy_end(struct nvmf_req *req);
 
 /* ---- The event loop, shared by core and transports ---- */
 

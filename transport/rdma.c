@@ -135,6 +135,8 @@ const struct nvmf_rdma_io_ops nvmf_rdma_io = {
 	.xfer = nvmf_req_xfer,
 	.exec = nvmf_req_exec,
 	.fail = nvmf_req_fail,
+	.zcopy_start = nvmf_req_zcopy_start,
+	.zcopy_end = nvmf_req_zcopy_end,
 };
 
 /* ---- Completion polling ---- */

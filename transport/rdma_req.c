@@ -177,6 +177,10 @@ static void req_free(struct nvmf_rdma_req *r)
 	r->sq_used = r->reads = 0;
 	r->nbufs = 0;
 	r->req.iovcnt = 0;
+	if (r->zcopy) {
+		r->zcopy = false;
+		qp->io->zcopy_end(&r->req);
+	}
 	r->state = NVMF_RDMA_REQ_FREE;
 	TAILQ_INSERT_TAIL(&qp->free_reqs, r, link);
 	r->list = NVMF_RDMA_LIST_FREE;
@@ -270,6 +274,35 @@ static void req_have_buffers(struct nvmf_rdma_req *r)
 	req_exec(r);
 }
 
+/*
+ * Zero copy: the data stays in the namespace (a RAM one), the READs or
+ * WRITEs go straight from/to it. False: take buffers as usual.
+ */
+static bool req_zcopy(struct nvmf_rdma_req *r)
+{
+	struct nvmf_rdma_qpair *qp = r->qp;
+	bool h2c = r->req.xfer == NVMF_XFER_HOST_TO_CTRLR;
+
+	if (!qp->io->zcopy_start || !qp->io->zcopy_start(&r->req))
+		return false;
+	r->zcopy = true;
+	if (nvmf_rdma_sgl_fill_iov(&r->sgl, r->req.iov, r->req.iovcnt, qp->mr_map,
+				   qp->max_sge, h2c ? IBV_WR_RDMA_READ : IBV_WR_RDMA_WRITE,
+				   &r->wrs)) {
+		r->zcopy = false;
+		qp->io->zcopy_end(&r->req);
+		r->req.iovcnt = 0;
+		return false;
+	}
+	if (h2c) {
+		req_read(r);
+	} else {
+		r->state = NVMF_RDMA_REQ_READY_TO_EXECUTE;
+		req_exec(r);
+	}
+	return true;
+}
+
 static void req_need_buffers(struct nvmf_rdma_req *r)
 {
 	struct nvmf_rdma_pool *p = r->qp->pool;
@@ -328,7 +361,8 @@ static void req_new(struct nvmf_rdma_req *r, struct nvmf_rdma_recv *rv)
 	}
 	req->length = r->sgl.length;
 	if (r->sgl.kind == NVMF_RDMA_SGL_KEYED) {
-		req_need_buffers(r);
+		if (!req_zcopy(r))
+			req_need_buffers(r);
 		return;
 	}
 	if (r->sgl.kind == NVMF_RDMA_SGL_IN_CAPSULE) {

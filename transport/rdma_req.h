@@ -55,6 +55,9 @@ struct nvmf_rdma_io_ops {
 	enum nvmf_xfer (*xfer)(const struct nvmf_req *req);
 	void (*exec)(struct nvmf_req *req);
 	void (*fail)(struct nvmf_req *req, nvme_status status);
+	/* Optional (NULL: always buffers): the core's zero copy (nvmf.h). */
+	bool (*zcopy_start)(struct nvmf_req *req);
+	void (*zcopy_end)(struct nvmf_req *req);
 };
 
 /* The shared data buffers: count buffers of unit bytes, registered memory. */
@@ -110,6 +113,7 @@ struct nvmf_rdma_req {
 	struct nvmf_rdma_sgl sgl;
 	struct nvmf_rdma_wr_ctx data_ctx;
 	struct nvmf_rdma_wr_ctx send_ctx;
+	bool zcopy;			/* data in the namespace: no buffers */
 	uint16_t sq_used;		/* send queue slots held */
 	uint16_t reads;			/* READ WRs outstanding */
 	uint32_t nbufs;

@@ -273,3 +273,44 @@ int nvmf_rdma_sgl_fill(const struct nvmf_rdma_sgl *sgl, void *const *bufs,
 	wrs_link(wrs);
 	return 0;
 }
+
+int nvmf_rdma_sgl_fill_iov(const struct nvmf_rdma_sgl *sgl, const struct iovec *iov,
+			   int iovcnt, const struct nvmf_rdma_mr_map *map,
+			   uint32_t max_sge, enum ibv_wr_opcode opcode,
+			   struct nvmf_rdma_wrs *wrs)
+{
+	struct fill_ctx f = { map, max_sge ? max_sge : 1, opcode, wrs, NULL, 0, 0 };
+	size_t off = 0;		/* into iov[v] */
+	int v = 0, rc;
+
+	wrs->nwr = wrs->nsge = 0;
+	for (uint32_t i = 0; i < sgl->ndesc; i++) {
+		uint32_t left = sgl->desc[i].len;
+
+		f.raddr = sgl->desc[i].addr;
+		f.rkey = sgl->desc[i].rkey;
+		f.wr = wr_new(wrs, opcode, f.raddr, f.rkey);
+		if (!f.wr)
+			return -E2BIG;
+		while (left) {
+			size_t avail;
+			uint32_t piece;
+
+			if (v == iovcnt)
+				return -EINVAL;
+			avail = iov[v].iov_len - off;
+			piece = avail < left ? (uint32_t)avail : left;
+			rc = fill_piece(&f, (uint8_t *)iov[v].iov_base + off, piece);
+			if (rc)
+				return rc;
+			left -= piece;
+			off += piece;
+			if (off == iov[v].iov_len) {
+				v++;
+				off = 0;
+			}
+		}
+	}
+	wrs_link(wrs);
+	return 0;
+}

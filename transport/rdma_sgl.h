@@ -91,4 +91,14 @@ int nvmf_rdma_sgl_fill(const struct nvmf_rdma_sgl *sgl, void *const *bufs,
 		       struct iovec *iov, int max_iov, int *iovcnt,
 		       struct nvmf_rdma_wrs *wrs);
 
+/*
+ * The same over data that is already somewhere (iov: zero copy): the
+ * descriptors' bytes laid over iov in order, SGEs cut at MR boundaries.
+ * 0, -EFAULT (no MR), -E2BIG, or -EINVAL (iov shorter than the SGL).
+ */
+int nvmf_rdma_sgl_fill_iov(const struct nvmf_rdma_sgl *sgl, const struct iovec *iov,
+			   int iovcnt, const struct nvmf_rdma_mr_map *map,
+			   uint32_t max_sge, enum ibv_wr_opcode opcode,
+			   struct nvmf_rdma_wrs *wrs);
+
 #endif

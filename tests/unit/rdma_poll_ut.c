@@ -124,13 +124,13 @@ static void io_fail(struct nvmf_req *req, nvme_status st)
 }
 
 static const struct nvmf_rdma_io_ops fake_io = {
-	io_post_send, io_post_recv, io_qp_error, io_xfer, io_exec, io_fail,
+	io_post_send, io_post_recv, io_qp_error, io_xfer, io_exec, io_fail, NULL, NULL,
 };
 
 /* rdma.c's own posting (batched in the poller) over the fake context. */
 static const struct nvmf_rdma_io_ops verbs_io = {
 	nvmf_rdma_io_post_send, nvmf_rdma_io_post_recv, io_qp_error, io_xfer,
-	io_exec, io_fail,
+	io_exec, io_fail, NULL, NULL,
 };
 
 static struct ibv_mr *fake_reg(struct ibv_pd *pd, void *addr, size_t len, int access)

@@ -131,6 +131,36 @@ static void fake_fail(struct nvmf_req *req, nvme_status st)
 
 static const struct nvmf_rdma_io_ops fake_io = {
 	fake_post_send, fake_post_recv, fake_qp_error, fake_xfer, fake_exec, fake_fail,
+	NULL, NULL,
+};
+
+/* Zero copy: the core points the data at "namespace" memory 1 MiB in. */
+#define ZC_OFF	(1u << 20)
+static struct {
+	bool on;
+	int starts, ends;
+} gz;
+
+static bool fake_zcopy_start(struct nvmf_req *req)
+{
+	gz.starts++;
+	if (!gz.on)
+		return false;
+	req->iov[0].iov_base = g_mem + ZC_OFF;
+	req->iov[0].iov_len = req->length;
+	req->iovcnt = 1;
+	return true;
+}
+
+static void fake_zcopy_end(struct nvmf_req *req)
+{
+	(void)req;
+	gz.ends++;
+}
+
+static const struct nvmf_rdma_io_ops zcopy_io = {
+	fake_post_send, fake_post_recv, fake_qp_error, fake_xfer, fake_exec, fake_fail,
+	fake_zcopy_start, fake_zcopy_end,
 };
 
 /* ---- A queue with DEPTH requests and capsules, and a pool ---- */
@@ -692,6 +722,77 @@ static void test_short_capsule(void)
 	teardown();
 }
 
+static void zc_setup(bool on)
+{
+	setup(8, 16, 64);
+	g_qp.io = &zcopy_io;
+	memset(&gz, 0, sizeof(gz));
+	gz.on = on;
+}
+
+static void test_zcopy_read(void)
+{
+	struct nvmf_rdma_req *r;
+
+	zc_setup(true);
+	r = capsule(0, OPC_READ, 3, 131072, NVME_SGL_SUBTYPE_ADDRESS, 0);
+	CU_ASSERT_EQUAL(gz.starts, 1);
+	CU_ASSERT_EQUAL(g.execs, 1);
+	CU_ASSERT_EQUAL(g_pool.nfree, 8);	/* no pool buffer taken */
+	CU_ASSERT_EQUAL(r->wrs.nwr, 1);
+	CU_ASSERT_EQUAL(r->wrs.wr[0].num_sge, 1);	/* 128 KiB in one SGE */
+	CU_ASSERT_EQUAL(r->wrs.wr[0].sg_list[0].addr, (uintptr_t)(g_mem + ZC_OFF));
+	CU_ASSERT_EQUAL(r->wrs.wr[0].sg_list[0].length, 131072);
+	CU_ASSERT_EQUAL(r->wrs.wr[0].sg_list[0].lkey, 0x500);
+	cpl_ok(r);
+	CU_ASSERT_EQUAL_FATAL(g.nposts, 1);
+	CU_ASSERT_EQUAL(g.posts[0].op[0], IBV_WR_RDMA_WRITE);
+	CU_ASSERT_EQUAL(g.posts[0].op[1], IBV_WR_SEND);
+	CU_ASSERT_EQUAL(gz.ends, 0);		/* the NIC still reads from it */
+	wc_done(r, false, IBV_WC_SUCCESS);
+	CU_ASSERT_EQUAL(r->state, NVMF_RDMA_REQ_FREE);
+	CU_ASSERT_EQUAL(gz.ends, 1);
+	teardown();
+}
+
+static void test_zcopy_write(void)
+{
+	struct nvmf_rdma_req *r;
+
+	zc_setup(true);
+	r = capsule(0, OPC_WRITE, 5, 65536, NVME_SGL_SUBTYPE_ADDRESS, 0);
+	CU_ASSERT_EQUAL(g.execs, 0);		/* READ first, straight into place */
+	CU_ASSERT_EQUAL_FATAL(g.nposts, 1);
+	CU_ASSERT_EQUAL(g.posts[0].op[0], IBV_WR_RDMA_READ);
+	CU_ASSERT_EQUAL(r->wrs.wr[0].sg_list[0].addr, (uintptr_t)(g_mem + ZC_OFF));
+	CU_ASSERT_EQUAL(g_pool.nfree, 8);
+	wc_done(r, true, IBV_WC_SUCCESS);
+	CU_ASSERT_EQUAL(g.execs, 1);
+	cpl_ok(r);
+	wc_done(r, false, IBV_WC_SUCCESS);
+	CU_ASSERT_EQUAL(gz.ends, 1);
+	teardown();
+}
+
+static void test_zcopy_declined_and_dropped(void)
+{
+	struct nvmf_rdma_req *r;
+
+	zc_setup(false);			/* the core says no: buffers */
+	r = capsule(0, OPC_READ, 6, 20000, NVME_SGL_SUBTYPE_ADDRESS, 0);
+	CU_ASSERT_EQUAL(gz.starts, 1);
+	CU_ASSERT_EQUAL(g_pool.nfree, 5);
+	cpl_ok(r);
+	wc_done(r, false, IBV_WC_SUCCESS);
+	CU_ASSERT_EQUAL(gz.ends, 0);
+	gz.on = true;				/* a write whose queue dies mid-READ */
+	r = capsule(1, OPC_WRITE, 7, 8192, NVME_SGL_SUBTYPE_ADDRESS, 0);
+	CU_ASSERT_EQUAL(r->state, NVMF_RDMA_REQ_READING);
+	wc_done(r, true, IBV_WC_WR_FLUSH_ERR);
+	teardown();
+	CU_ASSERT_EQUAL(gz.ends, 1);		/* released with the request */
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -714,6 +815,9 @@ int main(void)
 		{ "dying_queue_waiters_dropped", test_dying_queue_waiters_dropped },
 		{ "post_failure", test_post_failure },
 		{ "short_capsule", test_short_capsule },
+		{ "zcopy_read", test_zcopy_read },
+		{ "zcopy_write", test_zcopy_write },
+		{ "zcopy_declined_and_dropped", test_zcopy_declined_and_dropped },
 	};
 	return ut_run("rdma_req", suite_init, suite_fini, tests, UT_COUNT(tests));
 }
