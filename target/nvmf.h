@@ -106,6 +106,7 @@ struct nvmf_transport_dev_stats {
 	uint64_t request_latency;	/* microseconds, summed over requests */
 	uint64_t pending_free_request, pending_rdma_read, pending_rdma_write;
 	uint64_t total_send_wrs, send_doorbell_updates;
+	uint64_t total_send_sges;		/* ours: SGEs of those WRs */
 	uint64_t total_recv_wrs, recv_doorbell_updates;
 };
 

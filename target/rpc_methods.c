@@ -472,7 +472,7 @@ static json_t *stats_transport(struct nvmf_tgt *tgt)
 		n = t->ops->get_stats(t, st, 8);
 	for (int i = 0; i < n; i++)
 		json_array_append_new(devs, json_pack(
-			"{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"name", st[i].name, "polls", (json_int_t)st[i].polls,
 			"idle_polls", (json_int_t)st[i].idle_polls,
 			"completions", (json_int_t)st[i].completions,
@@ -485,7 +485,8 @@ static json_t *stats_transport(struct nvmf_tgt *tgt)
 			"total_send_wrs", (json_int_t)st[i].total_send_wrs,
 			"send_doorbell_updates", (json_int_t)st[i].send_doorbell_updates,
 			"total_recv_wrs", (json_int_t)st[i].total_recv_wrs,
-			"recv_doorbell_updates", (json_int_t)st[i].recv_doorbell_updates));
+			"recv_doorbell_updates", (json_int_t)st[i].recv_doorbell_updates,
+			"total_send_sges", (json_int_t)st[i].total_send_sges));
 	return json_pack("{s:s, s:I, s:o}", "trtype", "RDMA", "pending_data_buffer",
 			 (json_int_t)0, "devices", devs);
 }

@@ -53,8 +53,10 @@ static int post_send_now(struct nvmf_rdma_conn *c, struct ibv_send_wr *wr)
 	int rc;
 
 	c->dev->stats.send_doorbell_updates++;
-	for (struct ibv_send_wr *w = wr; w; w = w->next)
+	for (struct ibv_send_wr *w = wr; w; w = w->next) {
 		c->dev->stats.total_send_wrs++;
+		c->dev->stats.total_send_sges += (uint64_t)w->num_sge;
+	}
 	rc = ibv_post_send(c->ibqp, wr, &bad);
 	if (rc)
 		log_err("rdma: %s: QP 0x%x: ibv_post_send failed: %s", c->dev->name,

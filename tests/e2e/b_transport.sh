@@ -1,7 +1,9 @@
 #!/bin/bash
 # Transport benchmark (a report, not a pass/fail test): our target against the kernel's
 # nvmet-rdma in one VM boot, both on RAM namespaces so that only the transport and target
-# are measured, both connected at once from the kernel host.
+# are measured, both connected at once from the kernel host; then both on a file of the
+# same ext4 scratch disk (ours: bdev_aio, O_DIRECT; the kernel: its file backend with
+# buffered_io off), which is what users run.
 #   tests/e2e/run-vm.sh tests/e2e/b_transport.sh [nvmf_tgt|kernel2]     (make bench-e2e)
 # kernel:  nvmet-rdma, port 4420, namespace on a memory-backed null_blk (configfs nullb)
 # ours:    nvmf_tgt, port 4421, namespace on bdev_malloc_create; or with kernel2 a second
@@ -14,7 +16,10 @@
 # E2E_BENCH_RAMP (1 s), E2E_BENCH_SETTLE (1 s after SIGCONT), E2E_BENCH_NS_MB (128),
 # E2E_BENCH_HUGE_MB (512 MiB of hugepages for nvmf_tgt; 0: --no-huge -s E2E_BENCH_MEM_MB),
 # E2E_BENCH_MEM_MB (512), E2E_BENCH_IDLE_SECS (5), E2E_BENCH_KATO (600 s),
-# E2E_BENCH_JOBS (all: rr4k_qd1 rr4k_qd32 sr128k_qd16 sw128k_qd16), E2E_NVMF_TGT_ARGS.
+# E2E_BENCH_JOBS (all: rr4k_qd1 rr4k_qd32 sr128k_qd16 sw128k_qd16 f_rr4k_qd32 f_sr128k_qd16
+# f_sw128k_qd16; f_: the file namespaces), E2E_NVMF_TGT_ARGS.
+# For ours the report also gives, per job, what one I/O cost the transport (nvmf_get_stats
+# before and after the job): work requests posted, their SGEs, and work completions.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -29,12 +34,16 @@ HUGE_MB=${E2E_BENCH_HUGE_MB:-512}
 MEM_MB=${E2E_BENCH_MEM_MB:-512}
 IDLE_SECS=${E2E_BENCH_IDLE_SECS:-5}
 KATO=${E2E_BENCH_KATO:-600}
-read -r -a JOBS <<<"${E2E_BENCH_JOBS:-rr4k_qd1 rr4k_qd32 sr128k_qd16 sw128k_qd16}"
+read -r -a JOBS <<<"${E2E_BENCH_JOBS:-rr4k_qd1 rr4k_qd32 sr128k_qd16 sw128k_qd16 f_rr4k_qd32 f_sr128k_qd16 f_sw128k_qd16}"
 
 K_NQN=nqn.2026-11.io.e2e:bench-kernel
 O_NQN=nqn.2026-11.io.e2e:bench-ours
+KF_NQN=nqn.2026-11.io.e2e:bench-kernel-file
+OF_NQN=nqn.2026-11.io.e2e:bench-ours-file
 K_PORT=4420
 O_PORT=4421
+KF_PORT=4422 # a second nvmet port: an enabled port's address cannot change
+FILE_DIR= # on the scratch disk (main)
 OUT=$E2E_RESULTS/bench
 RESULTS=$OUT/rounds.txt # job side round iops MBps
 OURS_CONFIG=/tmp/e2e-bench-nvmf_tgt.json
@@ -45,6 +54,7 @@ INFO=()
 # ---- jobs --------------------------------------------------------------------------------------
 job_desc() {
     case $1 in
+        f_*) echo "file: $(job_desc "${1#f_}")" ;;
         rr4k_qd1) echo "4k randread QD1" ;;
         rr4k_qd32) echo "4k randread QD32" ;;
         sr128k_qd16) echo "128k seq read QD16" ;;
@@ -53,14 +63,17 @@ job_desc() {
     esac
 }
 job_args() { # fio job-file options
-    case $1 in
+    case ${1#f_} in
         rr4k_qd1) echo "rw=randread bs=4k iodepth=1" ;;
         rr4k_qd32) echo "rw=randread bs=4k iodepth=32" ;;
         sr128k_qd16) echo "rw=read bs=128k iodepth=16" ;;
         sw128k_qd16) echo "rw=write bs=128k iodepth=16" ;;
     esac
 }
-job_dir() { if [[ $1 == sw* ]]; then echo write; else echo read; fi; }
+job_dir() { if [[ ${1#f_} == sw* ]]; then echo write; else echo read; fi; }
+# The device a job runs on: the RAM namespace, or for f_ jobs the file one.
+job_dev() { if [[ $1 == f_* ]]; then echo "${DEV[$2_file]}"; else echo "${DEV[$2]}"; fi; }
+file_jobs() { [[ " ${JOBS[*]}" == *" f_"* ]]; }
 
 # ---- kernel targets on null_blk -----------------------------------------------------------------
 # nullb_create NAME: a memory-backed null_blk of NS_MB MiB (configfs), prints its device.
@@ -92,15 +105,48 @@ kernel_start() { # NQN PORT NVMET_PORT_ID
     NVMET_PORT=$3 E2E_PORT=$2 target_start kernel "$1" "$dev"
 }
 
-# ---- our target on a malloc bdev ----------------------------------------------------------------
+# ---- file namespaces: both targets on a file of the same ext4 disk ---------------------------
+# Written through once (no sparse extents, which read back without I/O).
+file_make() {
+    dd if=/dev/zero of="$1" bs=1M count="$NS_MB" oflag=direct status=none ||
+        fail "cannot write $1"
+}
+kernel_file_start() {
+    local f=$FILE_DIR/kernel.img ns=$NVMET_CFS/subsystems/$KF_NQN/namespaces/1
+    file_make "$f"
+    NVMET_PORT=3 E2E_PORT=$KF_PORT target_start kernel "$KF_NQN" "$f"
+    # O_DIRECT, like ours: the file backend's buffered_io off, said rather than assumed.
+    cfs_write "$ns/enable" 0
+    cfs_write "$ns/buffered_io" 0
+    cfs_write "$ns/enable" 1
+}
+
+# ---- our target on a malloc bdev (and an aio file) ------------------------------------------
+ours_file_config() {
+    file_jobs || return 0
+    cat <<EOF
+    {"method": "nvmf_create_subsystem",
+     "params": {"nqn": "$OF_NQN", "allow_any_host": true,
+                "serial_number": "BENCH000000000002", "model_number": "e2e-bench-nvmf_tgt-file"}},
+    {"method": "nvmf_subsystem_add_ns",
+     "params": {"nqn": "$OF_NQN", "namespace": {"nsid": 1, "bdev_name": "aio0"}}},
+    {"method": "nvmf_subsystem_add_listener",
+     "params": {"nqn": "$OF_NQN", "listen_address": {"trtype": "RDMA", "adrfam": "IPv4",
+                "traddr": "$E2E_ADDR", "trsvcid": "$O_PORT"}}},
+EOF
+}
 ours_config() {
+    local aio=""
+    file_jobs && aio=", {\"method\": \"bdev_aio_create\", \"params\": {\"name\": \"aio0\",
+     \"filename\": \"$FILE_DIR/ours.img\", \"block_size\": 512}}"
     cat <<EOF
 {"subsystems": [
   {"subsystem": "bdev", "config": [
     {"method": "bdev_malloc_create",
-     "params": {"name": "Malloc0", "num_blocks": $((NS_MB * 2048)), "block_size": 512}}]},
+     "params": {"name": "Malloc0", "num_blocks": $((NS_MB * 2048)), "block_size": 512}}$aio]},
   {"subsystem": "nvmf", "config": [
     {"method": "nvmf_create_transport", "params": {"trtype": "RDMA"}},
+$(ours_file_config)
     {"method": "nvmf_create_subsystem",
      "params": {"nqn": "$O_NQN", "allow_any_host": true,
                 "serial_number": "BENCH000000000001", "model_number": "e2e-bench-nvmf_tgt"}},
@@ -137,6 +183,7 @@ ours_start() {
     else
         [[ -x $NVMF_TGT ]] || fail "no target binary $NVMF_TGT: build it first (make), or set NVMF_TGT"
         ours_memory
+        if file_jobs; then file_make "$FILE_DIR/ours.img"; fi
         ours_config >"$OURS_CONFIG"
         at_exit target_stop nvmf_tgt
         timed start_ours nvmf_tgt_start_listen || fail "nvmf_tgt did not start"
@@ -204,6 +251,28 @@ measure_ours_idle() {
     INFO+=("ours memory use: RSS $rss MiB, plus $((used * 2)) MiB of hugepages in use")
 }
 
+# ---- what one I/O costs our transport (nvmf_get_stats around a job) ---------------------------
+# "requests WRs SGEs completions" of the RDMA device(s), summed.
+ours_counters() {
+    "$NVMF_RPC" -s "$NVMF_TGT_SOCK" nvmf_get_stats | jq -r '[.poll_groups[].transports[].devices[]]
+        | "\(map(.requests) | add) \(map(.total_send_wrs) | add) \(map(.total_send_sges // 0) | add) \(map(.completions) | add)"'
+}
+# per_io JOB BEFORE AFTER: "WRs/SGEs/completions per I/O" for the report.
+declare -A PER_IO
+per_io() {
+    local a b
+    read -r -a a <<<"$2"
+    read -r -a b <<<"$3"
+    PER_IO[$1]=$(awk -v r=$((b[0] - a[0])) -v w=$((b[1] - a[1])) -v s=$((b[2] - a[2])) \
+        -v c=$((b[3] - a[3])) 'BEGIN { if (r > 0) printf "%.2f/%.2f/%.2f", w / r, s / r, c / r; else print "-" }')
+}
+ours_snapshot() {
+    [[ $OURS == kernel2 ]] && return 0
+    ours_resume
+    ours_counters || echo "0 0 0 0"
+    ours_pause
+}
+
 # ---- rounds -----------------------------------------------------------------------------------
 # One fio run per job: its rounds are fio jobs one after the other (stonewall), and ours'
 # are wrapped in exec_prerun/exec_postrun hooks that resume and pause our target. fio thus
@@ -233,7 +302,7 @@ job_file() { # JOB
     done
     for ((r = 1; r <= ROUNDS; r++)); do
         for side in $(round_order "$r"); do
-            printf '[%s]\nfilename=%s\nstonewall\n' "$job-$side-$r" "${DEV[$side]}"
+            printf '[%s]\nfilename=%s\nstonewall\n' "$job-$side-$r" "$(job_dev "$job" "$side")"
             if [[ $side == ours && $OURS != kernel2 ]]; then
                 printf 'exec_prerun=%s\nexec_postrun=%s\n' "$HOOK_RESUME" "$HOOK_PAUSE"
             fi
@@ -250,8 +319,9 @@ round_value() {
 }
 
 run_job() {
-    local job=$1 json=$OUT/$1.json r side val limit
+    local job=$1 json=$OUT/$1.json r side val limit before
     job_file "$job" >"$OUT/$job.fio"
+    before=$(ours_snapshot)
     limit=$((ROUNDS * 2 * (SECS + RAMP + SETTLE + 30) + 60))
     log "$(job_desc "$job"): $ROUNDS rounds each, about $((ROUNDS * 2 * (SECS + RAMP + 1))) s"
     # In $OUT: fio leaves the hooks' output there (JOBNAME.prerun.txt).
@@ -269,7 +339,10 @@ run_job() {
             log "$(job_desc "$job") round $r/$ROUNDS $side: $(awk '{ printf "%.0f IOPS, %.1f MB/s", $1, $2 }' <<<"$val")"
         done
     done
-    if [[ $OURS != kernel2 ]]; then ours_alive || ours_gone; fi
+    if [[ $OURS != kernel2 ]]; then
+        ours_alive || ours_gone
+        per_io "$job" "$before" "$(ours_snapshot)"
+    fi
 }
 
 # ---- report ----------------------------------------------------------------------------------
@@ -290,9 +363,9 @@ report_row() {
     read -r oi oo <<<"$(stats "$job" ours 4)"
     read -r om _ <<<"$(stats "$job" ours 5)"
     ratio=$(awk -v a="$oi" -v b="$ki" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2fx", a / b }')
-    printf '%-20s %10s %8s %10s %8s %8s %8s\n' "$(job_desc "$job")" \
+    printf '%-26s %10s %8s %10s %8s %8s %10s %s\n' "$(job_desc "$job")" \
         "$(fmt_int "$ki")" "$(fmt_mb "$km")" "$(fmt_int "$oi")" "$(fmt_mb "$om")" "$ratio" \
-        "${spread}%/${oo}%"
+        "${spread}%/${oo}%" "${PER_IO[$job]:--}"
     # Kept in timings.txt for scripts, not shown in the table.
     {
         [[ $ratio == - ]] || timing "bench_${job}_ratio" "${ratio%x}"
@@ -313,7 +386,8 @@ report() {
     echo "    $ROUNDS alternating rounds of ${SECS} s (+${RAMP} s ramp) per job, medians;" \
         "$([[ $OURS == kernel2 ]] && echo "nothing paused" || echo "ours SIGSTOPped outside its rounds")"
     echo
-    printf '%-20s %10s %8s %10s %8s %8s %8s\n' job "kernel IOPS" "MB/s" "ours IOPS" "MB/s" ours/krn "spread k/o"
+    printf '%-26s %10s %8s %10s %8s %8s %10s %s\n' job "kernel IOPS" "MB/s" "ours IOPS" "MB/s" \
+        ours/krn "spread k/o" "ours WR/SGE/CQE per I/O"
     for job in "${JOBS[@]}"; do report_row "$job"; done
     echo
     echo "start-up to listening: ours ${START_S[ours]} s, kernel nvmet (configfs) ${START_S[kernel]} s"
@@ -337,9 +411,20 @@ main() {
     new_host HOST
     timed start_kernel kernel_start "$K_NQN" "$K_PORT" 1 || fail "kernel nvmet start"
     START_S[kernel]=$TIMED_S
+    if file_jobs; then
+        disk_mount
+        FILE_DIR=$E2E_DISK_MNT/bench
+        mkdir -p "$FILE_DIR"
+        kernel_file_start
+        INFO+=("file jobs: ${NS_MB} MiB files on the ext4 scratch disk (virtio, cache=unsafe)")
+    fi
     ours_start
     connect kernel "$K_NQN" "$K_PORT"
     connect ours "$O_NQN" "$O_PORT"
+    if file_jobs; then
+        connect kernel_file "$KF_NQN" "$KF_PORT"
+        connect ours_file "$OF_NQN" "$O_PORT"
+    fi
     timed prefill_kernel prefill kernel
     [[ $OURS == kernel2 ]] && timed prefill_ours prefill ours
     measure_ours_idle

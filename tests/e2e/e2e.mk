@@ -29,9 +29,9 @@ BENCH_OURS ?= nvmf_tgt
 BENCH_ROUNDS ?= 5
 BENCH_SECS ?= 8
 BENCH_MEM ?= 3072
-# 8 fio jobs per round (4 kinds, 2 targets) of BENCH_SECS + 1 s ramp + ~1 s each, plus
+# 14 fio jobs per round (7 kinds, 2 targets) of BENCH_SECS + 1 s ramp + ~1 s each, plus
 # boot, set-up and one fio start per kind (seconds each under emulation).
-BENCH_TIMEOUT ?= $(shell echo $$((8 * $(BENCH_ROUNDS) * ($(BENCH_SECS) + 3) + 240)))
+BENCH_TIMEOUT ?= $(shell echo $$((14 * $(BENCH_ROUNDS) * ($(BENCH_SECS) + 3) + 420)))
 
 .PHONY: e2e e2e-prepare run bench-e2e
 
