@@ -30,10 +30,19 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 SAN_OBJ    := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*_ut.c))
+
+# libFuzzer harnesses (clang, ASan+UBSan): `make fuzz` builds them, `make fuzz-run`
+# runs each for FUZZ_SECS on its seed corpus (tests/fuzz/corpus/NAME; new inputs go to
+# $(BUILD)/fuzz/corpus/NAME, crashes to $(BUILD)/fuzz/crash-NAME-*).
+FUZZ_CC   ?= clang
+FUZZ_SECS ?= 30
+FUZZ_SAN  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_OBJ  := $(LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 BENCHES    := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
 
 .SECONDARY:
-.PHONY: all deps check-deps test unit bench install clean help
+.PHONY: all deps check-deps test unit bench install clean help fuzz fuzz-run
 all: check-deps $(BUILD)/nvmf_tgt $(BUILD)/nvmf_rpc
 
 help:
@@ -44,6 +53,7 @@ help:
 	@echo "make unit       unit tests only (CUnit, ASan/UBSan)"
 	@echo "make $(BUILD)/nvmf_tgt_asan   the target under ASan/UBSan/LSan"
 	@echo "make e2e        end-to-end tests only (soft-RoCE VM)"
+	@echo "make fuzz       libFuzzer harnesses (clang); make fuzz-run FUZZ_SECS=30 runs them"
 	@echo "make bench      memmap benchmark (a report, not pass/fail)"
 	@echo "make bench-e2e  nvmf_tgt vs the kernel's nvmet in one VM boot (a report)"
 	@echo "make install PREFIX=/usr/local"
@@ -74,6 +84,19 @@ $(BUILD)/nvmf_rpc: $(BUILD)/obj/target/nvmf_rpc.o
 $(BUILD)/nvmf_tgt_asan: $(BUILD)/san/target/main.o $(SAN_OBJ)
 	$(CC) $(SAN) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS) -Wno-unused-command-line-argument $(FUZZ_SAN) \
+		-fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+fuzz: check-deps $(FUZZERS)
+
+fuzz-run: fuzz
+	@tests/fuzz/run.sh $(FUZZ_SECS) $(BUILD)/fuzz $(FUZZERS)
+
 $(BUILD)/tests/%: $(BUILD)/san/tests/unit/%.o $(SAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(LDFLAGS) $^ $(LDLIBS) -lcunit -o $@
@@ -85,7 +108,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_OBJ)
 unit: check-deps $(UNIT_TESTS)
 	@tests/unit/run.sh $(UNIT_TESTS)
 
-test: all unit e2e
+test: all unit fuzz-run e2e
 
 bench: check-deps $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
@@ -96,8 +119,8 @@ install: all
 	install -D -m 0644 conf/target.json $(DESTDIR)$(PREFIX)/share/nvmf_tgt/target.json
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/tests $(BUILD)/bench $(BUILD)/nvmf_tgt \
+	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/tests $(BUILD)/bench $(BUILD)/fuzz $(BUILD)/nvmf_tgt \
 	$(BUILD)/nvmf_tgt_asan $(BUILD)/nvmf_rpc
 
 -include tests/e2e/e2e.mk
--include $(shell find $(BUILD)/obj $(BUILD)/san -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/fuzz -name '*.d' -type f 2>/dev/null)

@@ -4,6 +4,7 @@
 #define MEMMAP_LOG_H
 
 enum log_level {
+	LOGL_OFF = -1,		/* nothing at all (fuzzers) */
 	LOGL_ERROR,
 	LOGL_WARN,
 	LOGL_NOTICE,

@@ -146,6 +146,7 @@ int cfg_call(struct cfg_ctx *c, const char *method, json_t *params)
 	int rc;
 
 	c->rpc = true;
+	c->dry = c->tgt->dry_run;
 	c->method = method;
 	if (!m || m->cls == CFG_REFUSE) {
 		char msg[CFG_MSG_MAX];

@@ -175,6 +175,8 @@ struct nvmf_tgt {
 	unsigned int malloc_seq;	/* auto names Malloc<N> */
 	unsigned int null_seq;
 	struct nvmf_rpc_server *rpc;
+	bool dry_run;		/* RPCs validate only: no files, memory, transport
+				   or signals (config checks, fuzzing) */
 	uint64_t admin_qpairs, io_qpairs;	/* connected since start */
 	uint64_t completed_io;			/* NVMe I/O commands completed */
 };

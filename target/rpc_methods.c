@@ -124,8 +124,8 @@ int rpc_kill_instance(struct cfg_ctx *c, json_t *p)
 			  "SIGINT or SIGKILL", name);
 		return -EINVAL;
 	}
-	if (!c->rpc) {
-		cfg_info(c, "ignored in a config file");
+	if (!c->rpc || c->dry) {
+		cfg_info(c, "ignored (%s)", c->rpc ? "dry run" : "in a config file");
 		return 0;
 	}
 	/* The signal waits in the signalfd: the answer leaves first. */
@@ -158,8 +158,10 @@ int rpc_log_set_level(struct cfg_ctx *c, json_t *p)
 
 int rpc_log_get_level(struct cfg_ctx *c, json_t *p)
 {
+	enum log_level l = log_get_level();
+
 	(void)p;
-	return answer(c, json_string(spdk_levels[log_get_level()]));
+	return answer(c, json_string(spdk_levels[l < LOGL_ERROR ? LOGL_ERROR : l]));
 }
 
 /* SPDK's debug log flags: we have none; accepted so that scripts run. */

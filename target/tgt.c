@@ -182,7 +182,8 @@ int nvmf_tgt_transport_start(struct nvmf_tgt *tgt)
 	struct nvmf_transport *t;
 	int rc;
 
-	if (!tgt->has_transport || tgt->transport || tgt->state != NVMF_TGT_RUNNING)
+	if (!tgt->has_transport || tgt->transport || tgt->state != NVMF_TGT_RUNNING ||
+	    tgt->dry_run)
 		return 0;
 	ops = nvmf_transport_find("RDMA");
 	if (!ops) {

@@ -16,6 +16,8 @@ BUILD_PKGS=(
 	"uuid-dev:pc=uuid"
 	"libjansson-dev:pc=jansson"
 	"libcunit1-dev:pc=cunit"
+	"clang:clang"
+	"libclang-rt-14-dev:file=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 )
 # Needed at run time by the target and by the end-to-end test bed.
 RUN_PKGS=(ibverbs-providers rdma-core rdmacm-utils ibverbs-utils iproute2 kmod)
