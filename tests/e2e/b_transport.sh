@@ -122,17 +122,16 @@ kernel_file_start() {
 }
 
 # ---- our target on a malloc bdev (and an aio file) ------------------------------------------
-ours_file_config() {
-    file_jobs || return 0
+# ours_subsystem NQN SERIAL MODEL BDEV: its three config methods (a comma before them).
+ours_subsystem() {
     cat <<EOF
-    {"method": "nvmf_create_subsystem",
-     "params": {"nqn": "$OF_NQN", "allow_any_host": true,
-                "serial_number": "BENCH000000000002", "model_number": "e2e-bench-nvmf_tgt-file"}},
+,   {"method": "nvmf_create_subsystem",
+     "params": {"nqn": "$1", "allow_any_host": true, "serial_number": "$2", "model_number": "$3"}},
     {"method": "nvmf_subsystem_add_ns",
-     "params": {"nqn": "$OF_NQN", "namespace": {"nsid": 1, "bdev_name": "aio0"}}},
+     "params": {"nqn": "$1", "namespace": {"nsid": 1, "bdev_name": "$4"}}},
     {"method": "nvmf_subsystem_add_listener",
-     "params": {"nqn": "$OF_NQN", "listen_address": {"trtype": "RDMA", "adrfam": "IPv4",
-                "traddr": "$E2E_ADDR", "trsvcid": "$O_PORT"}}},
+     "params": {"nqn": "$1", "listen_address": {"trtype": "RDMA", "adrfam": "IPv4",
+                "traddr": "$E2E_ADDR", "trsvcid": "$O_PORT"}}}
 EOF
 }
 ours_config() {
@@ -145,16 +144,10 @@ ours_config() {
     {"method": "bdev_malloc_create",
      "params": {"name": "Malloc0", "num_blocks": $((NS_MB * 2048)), "block_size": 512}}$aio]},
   {"subsystem": "nvmf", "config": [
-    {"method": "nvmf_create_transport", "params": {"trtype": "RDMA"}},
-$(ours_file_config)
-    {"method": "nvmf_create_subsystem",
-     "params": {"nqn": "$O_NQN", "allow_any_host": true,
-                "serial_number": "BENCH000000000001", "model_number": "e2e-bench-nvmf_tgt"}},
-    {"method": "nvmf_subsystem_add_ns",
-     "params": {"nqn": "$O_NQN", "namespace": {"nsid": 1, "bdev_name": "Malloc0"}}},
-    {"method": "nvmf_subsystem_add_listener",
-     "params": {"nqn": "$O_NQN", "listen_address": {"trtype": "RDMA", "adrfam": "IPv4",
-                "traddr": "$E2E_ADDR", "trsvcid": "$O_PORT"}}}]}]}
+    {"method": "nvmf_create_transport", "params": {"trtype": "RDMA"}}
+$(ours_subsystem "$O_NQN" BENCH000000000001 e2e-bench-nvmf_tgt Malloc0)
+$(if file_jobs; then ours_subsystem "$OF_NQN" BENCH000000000002 e2e-bench-nvmf_tgt-file aio0; fi)
+  ]}]}
 EOF
 }
 

@@ -21,15 +21,7 @@ static const char *g_cfg =
 	"\"allow_any_host\":true}},{\"method\":\"nvmf_subsystem_add_ns\",\"params\":{\"nqn\":"
 	"\"" NQN "\",\"namespace\":{\"bdev_name\":\"n0\"}}}]}]}";
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
-
-static int connect_q(struct nvmf_tgt *tgt, struct fz_qp *q, uint16_t qid, uint16_t cntlid)
+static int connect_q(struct nvmf_tgt *tgt, struct lo_qp *q, uint16_t qid, uint16_t cntlid)
 {
 	struct nvme_cmd c = { .opc = NVME_OPC_FABRICS, .cid = 1, .nsid = NVMF_FCTYPE_CONNECT };
 	struct nvmf_connect_data d = { 0 };
@@ -39,11 +31,11 @@ static int connect_q(struct nvmf_tgt *tgt, struct fz_qp *q, uint16_t qid, uint16
 	d.cntlid = cntlid;
 	strcpy(d.subnqn, NQN);
 	strcpy(d.hostnqn, HOST);
-	fz_qp_init(q);
+	lo_qp_init(q);
 	return fz_cmd(tgt, q, &c, &d, sizeof(d));
 }
 
-static void prop_set_cc(struct nvmf_tgt *tgt, struct fz_qp *q, uint32_t cc)
+static void prop_set_cc(struct nvmf_tgt *tgt, struct lo_qp *q, uint32_t cc)
 {
 	struct nvme_cmd c = { .opc = NVME_OPC_FABRICS, .cid = 2,
 			      .nsid = NVMF_FCTYPE_PROPERTY_SET, .cdw11 = NVME_REG_CC,
@@ -52,7 +44,7 @@ static void prop_set_cc(struct nvmf_tgt *tgt, struct fz_qp *q, uint32_t cc)
 	fz_cmd(tgt, q, &c, NULL, 0);
 }
 
-static void one(struct nvmf_tgt *tgt, struct fz_qp *aq, struct fz_qp *ioq,
+static void one(struct nvmf_tgt *tgt, struct lo_qp *aq, struct lo_qp *ioq,
 		const uint8_t *rec, const uint8_t *payload, uint32_t len)
 {
 	static uint8_t buf[DATA_MAX];
@@ -74,7 +66,7 @@ static void one(struct nvmf_tgt *tgt, struct fz_qp *aq, struct fz_qp *ioq,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nvmf_tgt *tgt = fz_tgt(g_cfg);
-	struct fz_qp aq, ioq;
+	struct lo_qp aq, ioq;
 	size_t off = 0;
 
 	connect_q(tgt, &aq, 0, 0xFFFF);

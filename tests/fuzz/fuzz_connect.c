@@ -16,16 +16,8 @@ static const char *g_cfg =
 	"{\"method\":\"nvmf_create_subsystem\",\"params\":{\"nqn\":\"" NQN "\","
 	"\"allow_any_host\":true}}]}]}";
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
-
 /* One Connect from the input at *off; false when the input is used up. */
-static bool connect_from(struct nvmf_tgt *tgt, struct fz_qp *q, const uint8_t *data,
+static bool connect_from(struct nvmf_tgt *tgt, struct lo_qp *q, const uint8_t *data,
 			 size_t size, size_t *off)
 {
 	static struct nvmf_connect_data d;
@@ -42,7 +34,7 @@ static bool connect_from(struct nvmf_tgt *tgt, struct fz_qp *q, const uint8_t *d
 	memset(&d, 0, sizeof(d));
 	memcpy(&d, data + *off, n);
 	*off += n;
-	fz_qp_init(q);
+	lo_qp_init(q);
 	fz_cmd(tgt, q, &c, &d, (uint32_t)n);
 	return true;
 }
@@ -50,7 +42,7 @@ static bool connect_from(struct nvmf_tgt *tgt, struct fz_qp *q, const uint8_t *d
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nvmf_tgt *tgt;
-	struct fz_qp aq, ioq;
+	struct lo_qp aq, ioq;
 	uint16_t qid, depth;
 	size_t off = 2, plen;
 

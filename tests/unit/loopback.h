@@ -28,7 +28,7 @@ struct lo_qp {
 	int disconnects;
 };
 
-static uint32_t lo_ioccsz(const struct nvmf_transport *t)
+static inline uint32_t lo_ioccsz(const struct nvmf_transport *t)
 {
 	return 64 + t->opts.in_capsule_data_size;
 }
@@ -185,7 +185,7 @@ static inline nvme_status lo_prop_set(struct nvmf_tgt *tgt, struct lo_qp *q, uin
 #define LO_CC_ENABLE	(0x1u | 6u << 16 | 4u << 20)
 
 /* Connect the admin queue and enable the controller as Linux does. */
-static uint16_t lo_admin_up(struct nvmf_tgt *tgt, struct lo_qp *q, const char *subnqn,
+static inline uint16_t lo_admin_up(struct nvmf_tgt *tgt, struct lo_qp *q, const char *subnqn,
 			    uint32_t kato)
 {
 	struct nvme_cpl cpl;
