@@ -8,6 +8,7 @@
  * used buffered, as SPDK's aio bdev does, with one warning.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <libaio.h>
 #include <linux/fs.h>
@@ -328,6 +329,24 @@ static const struct bdev_ops aio_ops = {
 	.destroy = aio_destroy,
 };
 
+/*
+ * Without a configured UUID, a name-based one of the bdev's name and the
+ * file's real path. A restart from the same config then gives the
+ * namespace the same identifiers, and a host reconnects to it (a new UUID
+ * would be another namespace to it: "identifiers changed", I/O failed).
+ */
+static void aio_uuid(const char *bdev, const char *filename, uint8_t out[16])
+{
+	/* Our name space for these UUIDs (a random UUID, fixed here). */
+	static const uuid_t ns = { 0x5e, 0x1f, 0x0a, 0x3d, 0x8c, 0x47, 0x4b, 0x2e,
+				   0x9a, 0x61, 0x2d, 0x70, 0xb4, 0x13, 0xc8, 0x95 };
+	char *real = realpath(filename, NULL), name[PATH_MAX + 80];
+	int n = snprintf(name, sizeof(name), "%s:%s", bdev, real ? real : filename);
+
+	uuid_generate_sha1(out, ns, name, (size_t)n < sizeof(name) ? (size_t)n : sizeof(name) - 1);
+	free(real);
+}
+
 static int aio_create_file(const char *path, uint64_t size)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -470,7 +489,7 @@ int bdev_aio_create(struct nvmf_tgt *tgt, const struct bdev_aio_opts *o,
 	if (o->uuid)
 		memcpy(a->b.uuid, o->uuid, 16);
 	else
-		uuid_generate(a->b.uuid);
+		aio_uuid(o->name, o->filename, a->b.uuid);
 	rc = aio_open(a, o);
 	if (rc) {
 		log_err("bdev %s: cannot open %s: %s", o->name, o->filename, strerror(-rc));

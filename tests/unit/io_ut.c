@@ -404,6 +404,27 @@ static void test_ram_zcopy(void)
 	free(buf);
 }
 
+/* A restart from the same config keeps the namespace's identity (no uuid given). */
+static void test_aio_uuid_stable(void)
+{
+	struct nvmf_tgt *t1 = nvmf_tgt_create(), *t2 = nvmf_tgt_create();
+	struct bdev *a = NULL, *b = NULL, *c = NULL;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/uuid.img", g_dir);
+	CU_ASSERT_EQUAL_FATAL(bdev_aio_create(t1, &(struct bdev_aio_opts){ .name = "u0",
+		.filename = path, .create_size = 1 << 20 }, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(bdev_aio_create(t2, &(struct bdev_aio_opts){ .name = "u0",
+		.filename = path }, &b), 0);
+	CU_ASSERT_EQUAL(memcmp(a->uuid, b->uuid, 16), 0);
+	CU_ASSERT_EQUAL_FATAL(bdev_aio_create(t2, &(struct bdev_aio_opts){ .name = "u1",
+		.filename = path }, &c), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(a->uuid, c->uuid, 16), 0);	/* another bdev */
+	nvmf_tgt_destroy(t1);
+	nvmf_tgt_destroy(t2);
+	unlink(path);
+}
+
 static void test_smart_counts(void)
 {
 	uint8_t *log = abuf(512, 0);
@@ -431,6 +452,7 @@ int main(void)
 		{ "tmpfs: buffered fallback", test_tmpfs_buffered },
 		{ "RAM namespace", test_ram },
 		{ "RAM namespace: zero copy", test_ram_zcopy },
+		{ "file namespace UUID stable across restarts", test_aio_uuid_stable },
 		{ "SMART counters", test_smart_counts },
 	};
 	struct env_opts eo;
