@@ -224,6 +224,17 @@ disk_mount() {
     mount -t ext4 "$E2E_DISK" "$E2E_DISK_MNT" || fail "cannot mount $E2E_DISK (ext4) on $E2E_DISK_MNT"
 }
 
+# rdma_objs PID: the QPs, CQs, MRs and PDs that process holds, as the kernel counts them
+# (rdma resource tracking): "qp=N cq=N mr=N pd=N".
+rdma_objs() {
+    local t n out=
+    for t in qp cq mr pd; do
+        n=$(rdma resource show "$t" 2>/dev/null | grep -cw "pid $1") || true
+        out+="$t=$n "
+    done
+    echo "${out% }"
+}
+
 # shellcheck source=tests/e2e/target.sh
 . "$E2E_LIB_DIR/target.sh"
 

@@ -118,18 +118,10 @@ tgt_alive() {
 
 # The target's verbs objects as the kernel counts them (rdma resource tracking): after every
 # host has gone, they must be back to what the target held when it had no host.
-rdma_objs() {
-    local t n out=
-    for t in qp cq mr pd; do
-        n=$(rdma resource show "$t" 2>/dev/null | grep -cw "pid $TGT_PID") || true
-        out+="$t=$n "
-    done
-    echo "${out% }"
-}
 check_rdma_released() {
     local i now
     for ((i = 0; i < 100; i++)); do
-        now=$(rdma_objs)
+        now=$(rdma_objs "$TGT_PID")
         [[ $now == "$RDMA_BASE" ]] && break
         sleep 0.1
     done
@@ -198,7 +190,7 @@ check_two_hosts() {
     pa=$FIO_PID
     fio_bg both_b "$DEV_B" "$FIO_SECS" --offset="${DATA_MB}M"
     pb=$FIO_PID
-    RDMA_BUSY=$(rdma_objs)
+    RDMA_BUSY=$(rdma_objs "$TGT_PID")
     log "target's verbs objects with two hosts connected: $RDMA_BUSY"
     [[ $RDMA_BUSY == qp=0\ * ]] && fail "rdma resource show lists no QP of the target with two hosts connected"
     fio_ok both_a "$pa"
@@ -258,7 +250,7 @@ main() {
     new_host B
     new_host C
     timed target_start tgt_start
-    RDMA_BASE=$(rdma_objs)
+    RDMA_BASE=$(rdma_objs "$TGT_PID")
     [[ $RDMA_BASE == *"pd=0"* ]] && fail "rdma resource show lists no PD of the target: $RDMA_BASE"
     at_exit "nvme disconnect -n $NQN_A"
     at_exit "nvme disconnect -n $NQN_B"

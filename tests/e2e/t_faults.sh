@@ -145,21 +145,13 @@ power_cut() {
 }
 
 # ---- 2. churn ----------------------------------------------------------------------------------
-rdma_objs() {
-    local t n out=
-    for t in qp cq mr pd; do
-        n=$(rdma resource show "$t" 2>/dev/null | grep -cw "pid $TGT_PID") || true
-        out+="$t=$n "
-    done
-    echo "${out% }"
-}
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$TGT_PID/status"; }
 
 churn() {
     local i base rss_early= rss now
     [[ -x $ASAN_TGT ]] || fail "no $ASAN_TGT: build it first (make build/nvmf_tgt_asan)"
     tgt_start "$ASAN_TGT"
-    base=$(rdma_objs)
+    base=$(rdma_objs "$TGT_PID")
     for ((i = 1; i <= CYCLES; i++)); do
         host_connect "$NQN" "$B_NQN" "$B_ID" --nr-io-queues=2 >/dev/null ||
             fail "cycle $i: nvme connect"
@@ -175,7 +167,7 @@ churn() {
     ((rss - rss_early < 8192)) || fail "RSS grew by $((rss - rss_early)) KiB over the cycles"
     pass "$CYCLES connect/disconnect cycles: RSS flat ($rss_early -> $rss KiB)"
     for ((i = 0; i < 100; i++)); do
-        now=$(rdma_objs)
+        now=$(rdma_objs "$TGT_PID")
         [[ $now == "$base" ]] && break
         sleep 0.1
     done
