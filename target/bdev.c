@@ -39,6 +39,12 @@ static void bdev_reap(void *arg)
 		return;		/* re-armed by the last completion */
 	bdev_unlink(&b->tgt->dead_bdevs, b);
 	nvmf_timer_del(b->tgt, b->reaper);
+	if (b->base) {
+		/* A stacked bdev held its base (bdev_delay_create): let it go. */
+		b->base->claimed = false;
+		if (!--b->base->inflight && b->base->reaper)
+			nvmf_timer_arm(b->base->reaper, 0);
+	}
 	log_info("bdev %s: destroyed", b->name);
 	b->ops->destroy(b);
 }
@@ -47,14 +53,18 @@ void bdev_delete(struct nvmf_tgt *tgt, struct bdev *b)
 {
 	struct bdev **pp = &tgt->bdevs;
 
-	/* Stacked bdevs on it go first (SPDK's hot-remove goes up the stack). */
-	for (struct bdev *o = tgt->bdevs, *next; o; o = next) {
-		next = o->next;
-		if (o->base == b)
+	/*
+	 * Stacked bdevs on it go first (SPDK's hot-remove goes up the stack);
+	 * each delete changes the list: look again from its head.
+	 */
+	for (struct bdev *o = tgt->bdevs; o;) {
+		if (o->base == b) {
 			bdev_delete(tgt, o);
+			o = tgt->bdevs;
+		} else {
+			o = o->next;
+		}
 	}
-	if (b->base)
-		b->base->claimed = false;
 
 	for (int i = 0; i < tgt->nsubsys; i++) {
 		struct nvmf_subsystem *s = tgt->subsys[i];

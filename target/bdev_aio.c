@@ -486,15 +486,16 @@ int bdev_aio_create(struct nvmf_tgt *tgt, const struct bdev_aio_opts *o,
 	a->b.ops = &aio_ops;
 	a->b.readonly = o->readonly;
 	a->b.tgt = tgt;
-	if (o->uuid)
-		memcpy(a->b.uuid, o->uuid, 16);
-	else
-		aio_uuid(o->name, o->filename, a->b.uuid);
 	rc = aio_open(a, o);
 	if (rc) {
 		log_err("bdev %s: cannot open %s: %s", o->name, o->filename, strerror(-rc));
 		goto err;
 	}
+	/* After the open: a file it created has a real path now too. */
+	if (o->uuid)
+		memcpy(a->b.uuid, o->uuid, 16);
+	else
+		aio_uuid(o->name, o->filename, a->b.uuid);
 	rc = aio_geometry(a, o);
 	if (rc)
 		goto err;

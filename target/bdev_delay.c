@@ -124,8 +124,8 @@ int bdev_delay_create(struct nvmf_tgt *tgt, const struct bdev_delay_opts *o,
 	struct bdev_delay *d;
 	int rc;
 
-	if (o->base->claimed)
-		return -EBUSY;
+	if (o->base->claimed || o->base->ops == &delay_ops)
+		return -EBUSY;	/* one user per base; no delay on a delay */
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -154,7 +154,9 @@ int bdev_delay_create(struct nvmf_tgt *tgt, const struct bdev_delay_opts *o,
 		delay_destroy(&d->b);
 		return rc;
 	}
+	/* Held until this bdev is destroyed: its queued I/O goes to the base. */
 	o->base->claimed = true;
+	o->base->inflight++;
 	*out = &d->b;
 	return 0;
 }

@@ -171,8 +171,9 @@ int cfg_bdev_delay_create(struct cfg_ctx *c, json_t *p)
 			       "it first)", base);
 		return -EINVAL;
 	}
-	if (o.base->claimed) {
-		cfg_error(c, "field 'base_bdev_name': bdev '%s' is already claimed", base);
+	if (o.base->claimed || !strcmp(o.base->ops->type, "delay")) {
+		cfg_error(c, "field 'base_bdev_name': bdev '%s' is %s", base,
+			  o.base->claimed ? "already claimed" : "a delay bdev itself");
 		return -EINVAL;
 	}
 	o.uuid = has_uuid ? uuid : NULL;

@@ -62,9 +62,8 @@ static void exec_rw(struct nvmf_req *req)
 	}
 	if (req->core_zcopy) {
 		/*
-		 * The data is already in place (write) or is sent from there
-		 * (read). A namespace replaced since the transport asked: the
-		 * data went to the old bdev, so say so (retryable).
+		 * The data is sent from where it lies. A namespace replaced
+		 * since the transport asked: its data is not this one's.
 		 */
 		nvmf_io_done(req, req->core_zcopy == b ? 0 : -ESTALE);
 		return;
@@ -242,12 +241,17 @@ bool nvmf_req_zcopy_start(struct nvmf_req *req)
 	uint64_t slba, len;
 	uint32_t nlb;
 
+	/*
+	 * Reads only: a write's RDMA READ would land in the namespace before
+	 * the command is executed, and a namespace removed (and its bdev given
+	 * to another subsystem) meanwhile would take data the host was told
+	 * failed.
+	 */
 	if (!qp->qid || !c || !(c->csts & NVME_CSTS_RDY) || (cmd->flags & 0x3) ||
-	    (cmd->opc != NVME_OPC_READ && cmd->opc != NVME_OPC_WRITE))
+	    cmd->opc != NVME_OPC_READ)
 		return false;
 	ns = nvmf_ctrlr_get_ns(c, cmd->nsid);
-	if (!ns || !ns->bdev->ops->zcopy ||
-	    (cmd->opc == NVME_OPC_WRITE && ns->bdev->readonly))
+	if (!ns || !ns->bdev->ops->zcopy)
 		return false;
 	b = ns->bdev;
 	range_of(req, &slba, &nlb);

@@ -184,11 +184,11 @@ void nvmf_req_exec(struct nvmf_req *req);
 void nvmf_req_fail(struct nvmf_req *req, nvme_status status);
 
 /*
- * Zero copy: before the transport takes data buffers for a Read or Write,
- * it may ask whether the data can live in the namespace itself (a RAM
- * namespace in registered memory). If so (true), req->iov points there:
- * the transport moves the data straight from/to it with RDMA and takes no
- * buffers, and must call nvmf_req_zcopy_end once the request is done with
+ * Zero copy: before the transport takes data buffers for a command, it
+ * may ask whether the data can stay in the namespace itself (today: a Read
+ * of a RAM namespace in registered memory). If so (true), req->iov points
+ * there: the transport moves the data straight from it with RDMA and takes
+ * no buffers, and must call nvmf_req_zcopy_end once the request is done with
  * the memory (after its last RDMA completion), which releases the bdev.
  * False: use buffers as usual (any check failing is reported at exec).
  */

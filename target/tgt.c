@@ -204,20 +204,29 @@ int nvmf_tgt_transport_start(struct nvmf_tgt *tgt)
 		if (!tgt->addr_refs[i])
 			continue;
 		rc = port_listen(tgt, i);
-		if (rc)
+		if (rc) {
+			/* All or nothing: a later try starts from scratch. */
+			t->ops->destroy(t);
+			tgt->transport = NULL;
 			return rc;
+		}
 	}
 	return 0;
 }
 
 int nvmf_tgt_start(struct nvmf_tgt *tgt)
 {
+	int rc;
+
 	tgt->state = NVMF_TGT_RUNNING;
 	if (!tgt->has_transport) {
 		log_notice("no transport configured yet: waiting for nvmf_create_transport");
 		return 0;
 	}
-	return nvmf_tgt_transport_start(tgt);
+	rc = nvmf_tgt_transport_start(tgt);
+	if (rc)
+		tgt->state = NVMF_TGT_STARTUP;	/* framework_start_init may try again */
+	return rc;
 }
 
 void nvmf_tgt_stop_listen(struct nvmf_tgt *tgt)

@@ -371,30 +371,28 @@ static void test_ram_zcopy(void)
 	uint8_t *buf = abuf(len, 0);
 	struct lo_req r;
 
-	/* A write lands in place (the NIC's RDMA READ), exec has no copy to do. */
-	CU_ASSERT_TRUE_FATAL(zc_start(&r, NVME_OPC_WRITE, NS_RAM, 16, 8, len, &g_ioq));
+	fill_pattern(buf, len, 9);
+	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE, NS_RAM, 16, 8, 0, buf, len), 0);
+	/* A read points at the namespace's memory, exec has no copy to do. */
+	CU_ASSERT_TRUE_FATAL(zc_start(&r, NVME_OPC_READ, NS_RAM, 16, 8, len, &g_ioq));
 	CU_ASSERT_EQUAL(r.req.iovcnt, 1);
 	CU_ASSERT_EQUAL(r.req.iov[0].iov_len, len);
+	CU_ASSERT_EQUAL(memcmp(r.req.iov[0].iov_base, buf, len), 0);
 	CU_ASSERT_EQUAL(ram->inflight, held + 1);	/* the bdev is held */
-	fill_pattern(r.req.iov[0].iov_base, len, 9);
 	nvmf_req_exec(&r.req);
 	lo_wait(g_tgt, &r);
 	CU_ASSERT_EQUAL(r.done, 1);
 	CU_ASSERT_EQUAL(lo_status(&r.cpl), 0);
+	CU_ASSERT_EQUAL(ram->inflight, held + 1);	/* until the transport is done */
 	nvmf_req_zcopy_end(&r.req);
 	CU_ASSERT_PTR_NULL(r.req.core_zcopy);
-	CU_ASSERT_EQUAL(ram->inflight, held);
-	/* A plain read sees it; a zero-copy read points at it. */
-	CU_ASSERT_EQUAL(ut_io(NVME_OPC_READ, NS_RAM, 16, 8, 0, buf, len), 0);
-	CU_ASSERT_TRUE_FATAL(zc_start(&r, NVME_OPC_READ, NS_RAM, 16, 8, len, &g_ioq));
-	CU_ASSERT_EQUAL(memcmp(r.req.iov[0].iov_base, buf, len), 0);
-	nvmf_req_exec(&r.req);
-	lo_wait(g_tgt, &r);
-	CU_ASSERT_EQUAL(lo_status(&r.cpl), 0);
-	nvmf_req_zcopy_end(&r.req);
 	nvmf_req_zcopy_end(&r.req);			/* twice: harmless */
 	CU_ASSERT_EQUAL(ram->inflight, held);
-	/* Declined: a file namespace, a bad range or length, the admin queue. */
+	/*
+	 * Declined: a write (its data would land before exec), a file
+	 * namespace, a bad range or length, the admin queue, no data.
+	 */
+	CU_ASSERT_FALSE(zc_start(&r, NVME_OPC_WRITE, NS_RAM, 16, 8, len, &g_ioq));
 	CU_ASSERT_FALSE(zc_start(&r, NVME_OPC_READ, NS_FILE, 0, 8, len, &g_ioq));
 	CU_ASSERT_FALSE(zc_start(&r, NVME_OPC_READ, NS_RAM, 2044, 8, len, &g_ioq));
 	CU_ASSERT_FALSE(zc_start(&r, NVME_OPC_READ, NS_RAM, 0, 8, len - BS, &g_ioq));

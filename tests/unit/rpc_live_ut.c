@@ -224,6 +224,40 @@ static void test_discovery_changed(void)
 	nvmf_tgt_destroy(tgt);
 }
 
+/* A delay bdev's queued I/O outlives the deletion of its base; no delay on a delay. */
+static void test_delay_base_deleted(void)
+{
+	struct nvmf_tgt *tgt = live_tgt();
+	struct nvme_cmd rd = { .opc = NVME_OPC_READ, .cid = 9, .nsid = 2 };
+	uint8_t buf[512];
+	struct lo_qp aq, ioq;
+	struct nvme_cpl cpl;
+	struct lo_req *r;
+
+	CU_ASSERT_EQUAL(call(tgt, "bdev_delay_create", "{\"name\":\"d1\",\"base_bdev_name\":"
+			     "\"n1\",\"avg_read_latency\":20000,\"p99_read_latency\":20000,"
+			     "\"avg_write_latency\":1,\"p99_write_latency\":1}"), 0);
+	CU_ASSERT_NOT_EQUAL(call(tgt, "bdev_delay_create", "{\"name\":\"d2\",\"base_bdev_name\":"
+				 "\"d1\",\"avg_read_latency\":1,\"p99_read_latency\":1,"
+				 "\"avg_write_latency\":1,\"p99_write_latency\":1}"), 0);
+	CU_ASSERT_EQUAL(call(tgt, "nvmf_subsystem_add_ns", "{\"nqn\":\"" NQN1 "\","
+			     "\"namespace\":{\"nsid\":2,\"bdev_name\":\"d1\"}}"), 0);
+	lo_admin_up(tgt, &aq, NQN1, 0);
+	lo_qp_init(&ioq);
+	CU_ASSERT_EQUAL(lo_connect(tgt, &ioq, 1, NQN1, LO_HOSTNQN, 1, 0, &cpl), 0);
+	r = lo_start(&ioq, &rd, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(r->done, 0);			/* waits in d1's queue */
+	CU_ASSERT_EQUAL(call(tgt, "bdev_null_delete", "{\"name\":\"n1\"}"), 0);
+	CU_ASSERT_PTR_NULL(bdev_find(tgt, "d1"));	/* deleted up the stack */
+	CU_ASSERT_PTR_NOT_NULL(tgt->dead_bdevs);	/* both wait for the read */
+	for (int i = 0; i < 2000 && (!r->done || tgt->dead_bdevs); i++)
+		nvmf_loop_once(tgt, 1);
+	CU_ASSERT_EQUAL(r->done, 1);
+	CU_ASSERT_PTR_NULL(tgt->dead_bdevs);		/* then both are gone */
+	free(r);
+	nvmf_tgt_destroy(tgt);
+}
+
 /* ---- The socket ---- */
 
 static char g_sock[108];
@@ -356,6 +390,8 @@ int main(void)
 		{ "host removed, subsystem deleted: exactly those controllers go",
 		  test_host_removed },
 		{ "discovery log change AEN", test_discovery_changed },
+		{ "delay bdev: base deleted under queued I/O, no delay on a delay",
+		  test_delay_base_deleted },
 		{ "socket: owner-only, lock, stale file, not a socket", test_socket_files },
 		{ "socket: 64 clients, split, garbage, vanishing", test_socket_clients },
 	};
