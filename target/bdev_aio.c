@@ -90,8 +90,10 @@ static void aio_finish(struct nvmf_req *req, long res)
 
 	if (res < 0)
 		rc = (int)res;
-	else if ((io->op == BDEV_READ || io->op == BDEV_WRITE) && (uint64_t)res != io->len)
-		rc = -EIO;	/* short transfer: past the end of a shrunk file */
+	else if (io->op == BDEV_READ && (uint64_t)res != io->len)
+		rc = -EIO;	/* short read: past the end of a shrunk file */
+	else if (io->op == BDEV_WRITE && (uint64_t)res != io->len)
+		rc = -ENOSPC;	/* short write: the filesystem filled up */
 	if (io->bounce) {
 		if (!rc && io->op == BDEV_READ)
 			nvmf_req_copy_to(req, io->bounce, io->len);

@@ -3,7 +3,7 @@
  * NVM I/O commands: Read, Write, Flush, Write Zeroes, Dataset Management.
  * Parsing checks the namespace, range and length and picks the execute
  * function; the backend completes through nvmf_io_done, which maps -errno to a
- * media status.
+ * status: -ENOSPC to Capacity Exceeded, any other error to a media status.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,9 +27,14 @@ static void nvmf_io_done(struct nvmf_req *req, int res)
 	uint8_t opc = req->cmd->opc;
 	nvme_status st = 0;
 
-	if (res) {
+	if (res == -ENOSPC) {
+		/* A sparse file on a full filesystem: retrying will not help. */
+		st = NVME_SC_CAPACITY_EXCEEDED | NVME_DNR;
+	} else if (res) {
 		st = opc == NVME_OPC_READ ? NVME_SC_UNRECOVERED_READ :
 		     opc == NVME_OPC_FLUSH ? NVME_SC_INTERNAL : NVME_SC_WRITE_FAULT;
+	}
+	if (res) {
 		log_err("qid %u cid %u: opcode 0x%02x nsid %u failed in the backend: %s",
 			req->qpair->qid, req->cmd->cid, opc, req->cmd->nsid,
 			strerror(-res));

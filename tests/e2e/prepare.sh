@@ -10,7 +10,7 @@ WORK=${E2E_WORK:-$ROOT/build/e2e}
 
 # Host packages: the emulator, the initramfs tools, and everything the guest runs from the
 # host's root (shared read-only): nvme-cli, rdma tool, verbs provider for rxe, fio.
-PACKAGES=(qemu-system-x86 busybox-static kmod cpio e2fsprogs iproute2 nvme-cli rdma-core
+PACKAGES=(qemu-system-x86 busybox-static kmod cpio e2fsprogs iproute2 dmsetup nvme-cli rdma-core
     ibverbs-providers ibverbs-utils rdmacm-utils fio libibverbs-dev librdmacm-dev pkg-config)
 
 # Modules loaded at boot (names as modprobe knows them); dependencies come from modules.dep.

@@ -307,7 +307,10 @@ static void test_backend_error(void)
 	free(buf);
 }
 
-/* A write the kernel refuses (past RLIMIT_FSIZE: EFBIG) is a write fault. */
+/*
+ * A write the kernel refuses (past RLIMIT_FSIZE: EFBIG) is a write fault;
+ * one it cuts short is Capacity Exceeded.
+ */
 static void test_write_fault(void)
 {
 	struct rlimit old, lim;
@@ -324,6 +327,14 @@ static void test_write_fault(void)
 	CU_ASSERT_EQUAL(lo_cmd(g_tgt, &g_ioq, &c, buf, 4096, &cpl), NVME_SC_WRITE_FAULT);
 	CU_ASSERT_EQUAL(cpl.status >> 9 & 0x7, NVME_SCT_MEDIA);
 	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE, NS_FILE, 8, 8, 0, buf, 4096), 0);
+	/*
+	 * Across the limit the kernel writes what fits: a short write, as
+	 * on a filesystem that fills up, is Capacity Exceeded, not retried.
+	 */
+	ut_io_cmd(&c, NVME_OPC_WRITE, NS_FILE, 2044, 8, 0);
+	CU_ASSERT_EQUAL(lo_cmd(g_tgt, &g_ioq, &c, buf, 4096, &cpl), NVME_SC_CAPACITY_EXCEEDED);
+	CU_ASSERT_EQUAL(cpl.status >> 9 & 0x7, NVME_SCT_GENERIC);
+	CU_ASSERT(lo_dnr(&cpl));
 	CU_ASSERT_EQUAL(setrlimit(RLIMIT_FSIZE, &old), 0);
 	CU_ASSERT_EQUAL(ut_io(NVME_OPC_WRITE, NS_FILE, 8192, 8, 0, buf, 4096), 0);
 	free(buf);
