@@ -33,20 +33,7 @@
 #define NVMF_KAS		10	/* 100 ms units */
 #define NVMF_SPIN_US		2000	/* keep polling this long after work */
 
-/* ---- Event loop: pollers (nvmf.h) and one-shot timers ---- */
-
-struct nvmf_timer;
-typedef void (*nvmf_timer_fn)(void *arg);
-
-/* A timer that fires once at a deadline set with nvmf_timer_arm. */
-struct nvmf_timer *nvmf_timer_add(struct nvmf_tgt *tgt, nvmf_timer_fn fn,
-				  void *arg);
-void nvmf_timer_arm(struct nvmf_timer *t, uint64_t deadline_us);
-void nvmf_timer_disarm(struct nvmf_timer *t);
-void nvmf_timer_del(struct nvmf_tgt *tgt, struct nvmf_timer *t);
-
-/* Monotonic microseconds. */
-uint64_t nvmf_now_us(void);
+/* ---- Event loop: pollers and timers (nvmf.h) ---- */
 
 int nvmf_loop_create(struct nvmf_tgt *tgt);	/* 0 or -errno */
 void nvmf_loop_destroy(struct nvmf_tgt *tgt);

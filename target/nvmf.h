@@ -212,4 +212,17 @@ struct nvmf_poller *nvmf_poller_add(struct nvmf_tgt *tgt, const char *name,
 				    void *arg);
 void nvmf_poller_del(struct nvmf_tgt *tgt, struct nvmf_poller *p);
 
+struct nvmf_timer;
+typedef void (*nvmf_timer_fn)(void *arg);
+
+/* A timer that fires once at a deadline set with nvmf_timer_arm. */
+struct nvmf_timer *nvmf_timer_add(struct nvmf_tgt *tgt, nvmf_timer_fn fn,
+				  void *arg);
+void nvmf_timer_arm(struct nvmf_timer *t, uint64_t deadline_us);
+void nvmf_timer_disarm(struct nvmf_timer *t);
+void nvmf_timer_del(struct nvmf_tgt *tgt, struct nvmf_timer *t);
+
+/* Monotonic microseconds. */
+uint64_t nvmf_now_us(void);
+
 #endif

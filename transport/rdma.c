@@ -524,6 +524,8 @@ void nvmf_rdma_device_free(struct nvmf_rdma_device *dev)
 
 	if (dev->poller)
 		nvmf_poller_del(tgt, dev->poller);
+	if (dev->async_poller)
+		nvmf_poller_del(tgt, dev->async_poller);
 	if (dev->armed)
 		cq_events_ack(dev);
 	srq_free(dev);
@@ -580,10 +582,103 @@ static int device_verbs(struct nvmf_rdma_device *dev)
 	return srq_create(dev);
 }
 
+/* ---- Asynchronous device events ---- */
+
+#define ASYNC_POLL_US	1000
+
+static void qp_event(struct nvmf_rdma_device *dev, const struct ibv_async_event *ev)
+{
+	struct nvmf_rdma_conn *c = qpn_find(dev, ev->element.qp->qp_num);
+
+	log_err("rdma: %s: QP 0x%x: %s", dev->name, ev->element.qp->qp_num,
+		ibv_event_type_str(ev->event_type));
+	if (c)
+		nvmf_rdma_conn_disconnect(c, ibv_event_type_str(ev->event_type));
+}
+
+static void async_event(struct nvmf_rdma_device *dev, const struct ibv_async_event *ev)
+{
+	switch (ev->event_type) {
+	case IBV_EVENT_QP_FATAL:
+	case IBV_EVENT_QP_REQ_ERR:
+	case IBV_EVENT_QP_ACCESS_ERR:
+		qp_event(dev, ev);
+		break;
+	case IBV_EVENT_DEVICE_FATAL:
+		log_err("rdma: %s: device fatal error", dev->name);
+		nvmf_rdma_device_removed(dev->rt, dev->ctx);
+		break;
+	case IBV_EVENT_PORT_ERR:
+		if (!dev->port_down)
+			log_warn("rdma: %s: port %d down", dev->name, ev->element.port_num);
+		dev->port_down = true;
+		break;
+	case IBV_EVENT_PORT_ACTIVE:
+		/* rxe may say it twice: log the change only. */
+		if (dev->port_down)
+			log_notice("rdma: %s: port %d up", dev->name, ev->element.port_num);
+		dev->port_down = false;
+		nvmf_rdma_listen_retry(dev->rt, 0);
+		break;
+	case IBV_EVENT_GID_CHANGE:
+		/* An address came or went: a lost listener may bind now. */
+		nvmf_rdma_listen_retry(dev->rt, 0);
+		break;
+	case IBV_EVENT_CQ_ERR:
+	case IBV_EVENT_SRQ_ERR:
+		log_err("rdma: %s: %s", dev->name, ibv_event_type_str(ev->event_type));
+		break;
+	default:
+		log_info("rdma: %s: %s", dev->name, ibv_event_type_str(ev->event_type));
+	}
+}
+
+/* Events are rare: like the CM channel, looked at once per ms while busy. */
+static int device_async_poll(void *arg)
+{
+	struct nvmf_rdma_device *dev = arg;
+	struct ibv_async_event ev, copy;
+	uint64_t now = nvmf_now_us();
+	int n = 0;
+
+	if (now - dev->async_polled_us < ASYNC_POLL_US)
+		return 0;
+	dev->async_polled_us = now;
+	while (!dev->removed && !ibv_get_async_event(dev->ctx, &ev)) {
+		copy = ev;
+		/* Acked first: destroying a QP waits for its events' acks. */
+		ibv_ack_async_event(&ev);
+		async_event(dev, &copy);
+		n++;
+	}
+	return n;
+}
+
+static int device_pollers(struct nvmf_rdma_device *dev)
+{
+	struct nvmf_tgt *tgt = dev->rt->t.tgt;
+	char pname[IBV_SYSFS_NAME_MAX + 16];
+	int rc;
+
+	snprintf(pname, sizeof(pname), "rdma_cq:%s", dev->name);
+	dev->poller = nvmf_poller_add(tgt, pname, nvmf_rdma_device_poll, device_arm,
+				      dev->channel->fd, dev);
+	if (!dev->poller)
+		return -ENOMEM;
+	rc = fd_nonblock(dev->ctx->async_fd);
+	if (rc) {
+		log_err("rdma: %s: async event fd: %s", dev->name, strerror(-rc));
+		return rc;
+	}
+	snprintf(pname, sizeof(pname), "rdma_async:%s", dev->name);
+	dev->async_poller = nvmf_poller_add(tgt, pname, device_async_poll, NULL,
+					    dev->ctx->async_fd, dev);
+	return dev->async_poller ? 0 : -ENOMEM;
+}
+
 static int device_add(struct nvmf_rdma_transport *rt, struct ibv_context *ctx)
 {
 	struct nvmf_rdma_device *dev;
-	char pname[IBV_SYSFS_NAME_MAX + 16];
 	int rc;
 
 	dev = calloc(1, sizeof(*dev));
@@ -598,13 +693,9 @@ static int device_add(struct nvmf_rdma_transport *rt, struct ibv_context *ctx)
 	rc = device_verbs(dev);
 	if (rc)
 		goto err;
-	snprintf(pname, sizeof(pname), "rdma_cq:%s", dev->name);
-	dev->poller = nvmf_poller_add(rt->t.tgt, pname, nvmf_rdma_device_poll, device_arm,
-				      dev->channel->fd, dev);
-	if (!dev->poller) {
-		rc = -ENOMEM;
+	rc = device_pollers(dev);
+	if (rc)
 		goto err;
-	}
 	TAILQ_INSERT_TAIL(&rt->devices, dev, link);
 	log_notice("rdma: device %s ready (%s)", dev->name,
 		   dev->srq ? "shared receive queue" : "receive queue per host queue");
@@ -632,6 +723,27 @@ static int devices_open(struct nvmf_rdma_transport *rt)
 		return -ENODEV;
 	}
 	return 0;
+}
+
+int nvmf_rdma_devices_rescan(struct nvmf_rdma_transport *rt)
+{
+	struct ibv_context **list;
+	int i, n = 0, added = 0;
+
+	list = rdma_get_devices(&n);
+	if (!list)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (nvmf_rdma_device_find(rt, list[i]))
+			continue;
+		log_notice("rdma: new RDMA device %s", ibv_get_device_name(list[i]->device));
+		added += device_add(rt, list[i]) == 0;
+	}
+	/* The old list held the gone devices open: librdmacm closes them now. */
+	if (rt->ctx_list)
+		rdma_free_devices(rt->ctx_list);
+	rt->ctx_list = list;
+	return added;
 }
 
 /* ---- Transport ---- */
@@ -739,7 +851,8 @@ static struct nvmf_transport *rdma_create(struct nvmf_tgt *tgt,
 		goto err;
 	rt->cm_poller = nvmf_poller_add(tgt, "rdma_cm", nvmf_rdma_cm_poll, cm_arm,
 					rt->cm_channel->fd, rt);
-	if (!rt->cm_poller)
+	rt->retry_timer = nvmf_timer_add(tgt, nvmf_rdma_listen_retry_fn, rt);
+	if (!rt->cm_poller || !rt->retry_timer)
 		goto err;
 	log_notice("rdma: transport ready: queue depth %u (admin %u), in-capsule data "
 		   "%u, max I/O %u, %u buffers of %u", opts->max_queue_depth,
@@ -782,6 +895,8 @@ static void rdma_destroy(struct nvmf_transport *t)
 	nvmf_rdma_listeners_destroy(rt);
 	if (rt->cm_poller)
 		nvmf_poller_del(t->tgt, rt->cm_poller);
+	if (rt->retry_timer)
+		nvmf_timer_del(t->tgt, rt->retry_timer);
 	devices_close(rt);
 	if (rt->pool.free)
 		nvmf_rdma_pool_fini(&rt->pool);

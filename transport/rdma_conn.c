@@ -416,7 +416,9 @@ static int listen_family(const struct nvmf_listen_addr *a)
 	return -1;
 }
 
-static int listener_bind(struct nvmf_rdma_listener *l, const struct addrinfo *ai)
+/* Bind and listen; quiet (a retry): failures are not logged. */
+static int listener_bind(struct nvmf_rdma_listener *l, const struct addrinfo *ai,
+			 bool quiet)
 {
 	const struct nvmf_listen_addr *a = &l->addr;
 	int backlog = l->rt->t.opts.acceptor_backlog;
@@ -426,14 +428,16 @@ static int listener_bind(struct nvmf_rdma_listener *l, const struct addrinfo *ai
 		return -errno;
 	}
 	if (rdma_bind_addr(l->id, ai->ai_addr)) {
-		log_err("rdma: cannot bind %s:%s: %s (is the address on an interface with "
-			"an RDMA device? see 'rdma link show')", a->traddr, a->trsvcid,
-			strerror(errno));
+		if (!quiet)
+			log_err("rdma: cannot bind %s:%s: %s (is the address on an interface "
+				"with an RDMA device? see 'rdma link show')", a->traddr,
+				a->trsvcid, strerror(errno));
 		return -errno;
 	}
 	if (rdma_listen(l->id, backlog > 0 ? backlog : 100)) {
-		log_err("rdma: rdma_listen on %s:%s failed: %s", a->traddr, a->trsvcid,
-			strerror(errno));
+		if (!quiet)
+			log_err("rdma: rdma_listen on %s:%s failed: %s", a->traddr,
+				a->trsvcid, strerror(errno));
 		return -errno;
 	}
 	if (l->id->verbs && !nvmf_rdma_device_find(l->rt, l->id->verbs))
@@ -449,10 +453,39 @@ static void listener_free(struct nvmf_rdma_listener *l)
 	free(l);
 }
 
+/* Resolve the address and listen on it: 0 or -errno; l->id NULL on failure. */
+static int listener_open(struct nvmf_rdma_listener *l, bool quiet)
+{
+	const struct nvmf_listen_addr *a = &l->addr;
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	int rc;
+
+	hints.ai_family = listen_family(a);
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	rc = getaddrinfo(a->traddr, a->trsvcid, &hints, &ai);
+	if (rc) {
+		log_err("rdma: listen address %s:%s: %s", a->traddr, a->trsvcid,
+			gai_strerror(rc));
+		return -EINVAL;
+	}
+	rc = listener_bind(l, ai, quiet);
+	freeaddrinfo(ai);
+	if (rc && l->id) {
+		if (rdma_destroy_id(l->id))
+			log_err("rdma: rdma_destroy_id (listener) failed: %s", strerror(errno));
+		l->id = NULL;
+	}
+	return rc;
+}
+
+static const char *listener_dev(const struct nvmf_rdma_listener *l)
+{
+	return l->id->verbs ? ibv_get_device_name(l->id->verbs->device) : "all devices";
+}
+
 int nvmf_rdma_listen(struct nvmf_transport *t, const struct nvmf_listen_addr *a)
 {
 	struct nvmf_rdma_transport *rt = (struct nvmf_rdma_transport *)t;
-	struct addrinfo hints = { 0 }, *ai = NULL;
 	struct nvmf_rdma_listener *l;
 	int rc;
 
@@ -461,38 +494,60 @@ int nvmf_rdma_listen(struct nvmf_transport *t, const struct nvmf_listen_addr *a)
 		l->refs++;
 		return 0;
 	}
-	hints.ai_family = listen_family(a);
-	if (strcasecmp(a->trtype, "RDMA") || hints.ai_family < 0) {
+	if (strcasecmp(a->trtype, "RDMA") || listen_family(a) < 0) {
 		log_err("rdma: cannot listen on trtype '%s' adrfam '%s' (RDMA, IPv4/IPv6)",
 			a->trtype, a->adrfam);
 		return -EINVAL;
 	}
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	rc = getaddrinfo(a->traddr, a->trsvcid, &hints, &ai);
-	if (rc) {
-		log_err("rdma: listen address %s:%s: %s", a->traddr, a->trsvcid,
-			gai_strerror(rc));
-		return -EINVAL;
-	}
 	l = calloc(1, sizeof(*l));
-	if (!l) {
-		freeaddrinfo(ai);
+	if (!l)
 		return -ENOMEM;
-	}
 	l->cm_type = NVMF_RDMA_CM_LISTENER;
 	l->rt = rt;
 	l->addr = *a;
 	l->refs = 1;
-	rc = listener_bind(l, ai);
-	freeaddrinfo(ai);
+	rc = listener_open(l, false);
 	if (rc) {
 		listener_free(l);
 		return rc;
 	}
 	TAILQ_INSERT_TAIL(&rt->listeners, l, link);
-	log_notice("rdma: listening on %s:%s (%s)", a->traddr, a->trsvcid,
-		   l->id->verbs ? ibv_get_device_name(l->id->verbs->device) : "all devices");
+	log_notice("rdma: listening on %s:%s (%s)", a->traddr, a->trsvcid, listener_dev(l));
 	return 0;
+}
+
+#define LISTEN_RETRY_US	1000000
+
+void nvmf_rdma_listen_retry(struct nvmf_rdma_transport *rt, uint64_t delay_us)
+{
+	if (rt->retry_timer && !rt->destroying)
+		nvmf_timer_arm(rt->retry_timer, nvmf_now_us() + delay_us);
+}
+
+/*
+ * A listener whose device went away listens again as soon as a device with
+ * its address is there: look for new devices, then bind; every second until
+ * every listener is back.
+ */
+void nvmf_rdma_listen_retry_fn(void *arg)
+{
+	struct nvmf_rdma_transport *rt = arg;
+	struct nvmf_rdma_listener *l;
+	bool lost = false;
+
+	nvmf_rdma_devices_rescan(rt);
+	TAILQ_FOREACH(l, &rt->listeners, link) {
+		if (l->id)
+			continue;
+		if (listener_open(l, true)) {
+			lost = true;
+			continue;
+		}
+		log_notice("rdma: listening again on %s:%s (%s)", l->addr.traddr,
+			   l->addr.trsvcid, listener_dev(l));
+	}
+	if (lost)
+		nvmf_rdma_listen_retry(rt, LISTEN_RETRY_US);
 }
 
 void nvmf_rdma_stop_listen(struct nvmf_transport *t, const struct nvmf_listen_addr *a)
@@ -541,7 +596,7 @@ void nvmf_rdma_listeners_destroy(struct nvmf_rdma_transport *rt)
 
 /* ---- rdma_cm events ---- */
 
-static void device_removed(struct nvmf_rdma_transport *rt, struct ibv_context *ctx)
+void nvmf_rdma_device_removed(struct nvmf_rdma_transport *rt, struct ibv_context *ctx)
 {
 	struct nvmf_rdma_device *dev = nvmf_rdma_device_find(rt, ctx);
 	struct nvmf_rdma_listener *l;
@@ -549,8 +604,8 @@ static void device_removed(struct nvmf_rdma_transport *rt, struct ibv_context *c
 
 	TAILQ_FOREACH(l, &rt->listeners, link) {
 		if (l->id && l->id->verbs == ctx) {
-			log_err("rdma: %s:%s lost its RDMA device: not listening any more",
-				l->addr.traddr, l->addr.trsvcid);
+			log_err("rdma: %s:%s lost its RDMA device: not listening until it "
+				"comes back", l->addr.traddr, l->addr.trsvcid);
 			if (rdma_destroy_id(l->id))
 				log_err("rdma: rdma_destroy_id failed: %s", strerror(errno));
 			l->id = NULL;
@@ -568,6 +623,7 @@ static void device_removed(struct nvmf_rdma_transport *rt, struct ibv_context *c
 static void devices_gc(struct nvmf_rdma_transport *rt)
 {
 	struct nvmf_rdma_device *dev, *next;
+	bool released = false;
 
 	for (dev = TAILQ_FIRST(&rt->devices); dev; dev = next) {
 		next = TAILQ_NEXT(dev, link);
@@ -576,7 +632,11 @@ static void devices_gc(struct nvmf_rdma_transport *rt)
 		TAILQ_REMOVE(&rt->devices, dev, link);
 		log_notice("rdma: device %s released", dev->name);
 		nvmf_rdma_device_free(dev);
+		released = true;
 	}
+	/* Let librdmacm close it; listen again once a device has the address. */
+	if (released)
+		nvmf_rdma_listen_retry(rt, 0);
 }
 
 static struct nvmf_rdma_conn *event_conn(struct rdma_cm_id *id)
@@ -638,7 +698,7 @@ static void cm_event(struct nvmf_rdma_transport *rt, struct rdma_cm_event *ev)
 	case RDMA_CM_EVENT_DEVICE_REMOVAL:
 		/* The queue first: device_removed may destroy a listener's id. */
 		cm_conn_event(e.id, e.type, e.status);
-		device_removed(rt, e.id->verbs);
+		nvmf_rdma_device_removed(rt, e.id->verbs);
 		break;
 	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
 		break;

@@ -46,11 +46,14 @@ struct nvmf_rdma_device {
 	struct nvmf_rdma_recv *srq_recvs;
 	uint8_t *srq_bufs;
 	struct nvmf_poller *poller;
+	struct nvmf_poller *async_poller;	/* ibv_get_async_event */
+	uint64_t async_polled_us;
 	bool armed;		/* CQ notification requested */
 	bool in_poll;		/* posts wait for the end of the poll: batched */
 	TAILQ_HEAD(, nvmf_rdma_conn) flush;	/* queues with posts waiting */
 	struct ibv_recv_wr *srq_head, *srq_tail;	/* SRQ reposts waiting */
 	bool removed;		/* DEVICE_REMOVAL seen */
+	bool port_down;		/* IBV_EVENT_PORT_ERR seen, no PORT_ACTIVE yet */
 	bool send_with_inv;
 	uint32_t max_sge;	/* per data WR */
 	TAILQ_HEAD(, nvmf_rdma_conn) conns;	/* every queue on the device */
@@ -90,7 +93,7 @@ struct nvmf_rdma_listener {
 	TAILQ_ENTRY(nvmf_rdma_listener) link;
 	struct nvmf_rdma_transport *rt;
 	struct nvmf_listen_addr addr;
-	struct rdma_cm_id *id;
+	struct rdma_cm_id *id;	/* NULL: its device is gone, retried */
 	unsigned int refs;	/* subsystems listening here */
 };
 
@@ -104,6 +107,7 @@ struct nvmf_rdma_transport {
 	TAILQ_HEAD(, nvmf_rdma_listener) listeners;
 	struct nvmf_rdma_pool pool;
 	void *pool_mem;
+	struct nvmf_timer *retry_timer;	/* lost listeners: find devices, bind */
 	uint32_t recv_len;	/* capsule buffer: SQE + in-capsule data */
 	bool destroying;
 };
@@ -122,6 +126,8 @@ int nvmf_rdma_cq_reserve(struct nvmf_rdma_device *dev, int slots);
 void nvmf_rdma_device_free(struct nvmf_rdma_device *dev);
 void nvmf_rdma_qpn_add(struct nvmf_rdma_device *dev, struct nvmf_rdma_conn *c);
 void nvmf_rdma_qpn_del(struct nvmf_rdma_device *dev, struct nvmf_rdma_conn *c);
+/* Take devices that appeared since the last look; drop references to gone ones. */
+int nvmf_rdma_devices_rescan(struct nvmf_rdma_transport *rt);
 
 /* rdma_conn.c */
 int nvmf_rdma_listen(struct nvmf_transport *t, const struct nvmf_listen_addr *a);
@@ -132,5 +138,10 @@ void nvmf_rdma_conn_disconnect(struct nvmf_rdma_conn *c, const char *why);
 int nvmf_rdma_conns_reap(struct nvmf_rdma_device *dev);
 void nvmf_rdma_conn_release(struct nvmf_rdma_conn *c);
 int nvmf_rdma_qpair_local_addr(const struct nvmf_qpair *qp, struct nvmf_listen_addr *a);
+/* A device is gone (CM event or async event): close its queues and listeners. */
+void nvmf_rdma_device_removed(struct nvmf_rdma_transport *rt, struct ibv_context *ctx);
+/* Try lost listeners again soon (a port came up, a device came back). */
+void nvmf_rdma_listen_retry(struct nvmf_rdma_transport *rt, uint64_t delay_us);
+void nvmf_rdma_listen_retry_fn(void *rt);
 
 #endif

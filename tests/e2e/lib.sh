@@ -235,6 +235,23 @@ rdma_objs() {
     echo "${out% }"
 }
 
+# ---- sanitizer builds -----------------------------------------------------------------------
+# build/nvmf_tgt_asan (ASan+LSan+UBSan, -fno-sanitize-recover=all): with asan_env, any report
+# makes it exit non-zero (ASan/LSan 23, UBSan 24); no_sanitizer_report LOG fails with it.
+E2E_ASAN_TGT=${E2E_ASAN_TGT:-$E2E_ROOT/build/nvmf_tgt_asan}
+asan_env() { # [EXTRA_ASAN_OPTIONS]
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23:halt_on_error=1${1:+:$1}
+    export LSAN_OPTIONS=exitcode=23:report_objects=1
+    export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=24
+}
+no_sanitizer_report() { # LOG
+    local pat='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer'
+    if grep -Eq "$pat" "$1"; then
+        grep -En -A40 "$pat" "$1" | head -n 150
+        fail "sanitizer report in $1"
+    fi
+}
+
 # shellcheck source=tests/e2e/target.sh
 . "$E2E_LIB_DIR/target.sh"
 

@@ -25,11 +25,8 @@ CONFIG=/tmp/e2e-asan.json
 TGT_LOG=$E2E_RESULTS/nvmf_tgt_asan.log
 TGT_PID=
 
-# Any sanitizer report makes the target exit non-zero: ASan/LSan with 23, UBSan at the first
-# error (the objects are built with -fno-sanitize-recover=all).
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23:halt_on_error=1
-export LSAN_OPTIONS=exitcode=23:report_objects=1
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=24
+# Any sanitizer report makes the target exit non-zero (lib.sh).
+asan_env
 
 listen_json() {
     printf '"listen_address": {"trtype": "RDMA", "adrfam": "IPv4", "traddr": "%s", "trsvcid": "%s"}' \
@@ -100,11 +97,7 @@ tgt_stop() {
 }
 
 check_tgt_log() {
-    local pat='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer'
-    if grep -Eq "$pat" "$TGT_LOG"; then
-        grep -En -A40 "$pat" "$TGT_LOG" | head -n 150
-        fail "sanitizer report in $TGT_LOG"
-    fi
+    no_sanitizer_report "$TGT_LOG"
     pass "no ASan/LSan/UBSan report in the target's log"
 }
 

@@ -110,6 +110,10 @@ truncate -s 64M "$E2E_DISK_MNT/good.img"
 write_config
 NVMF_TGT_LOG=$E2E_RESULTS/nvmf_tgt_disk.log
 NVMF_TGT_SOCK=/var/tmp/e2e-disk.sock
+# The sanitizer build: the teardown paths under test are where memory errors hide.
+asan_env
+NVMF_TGT=$E2E_ASAN_TGT
+[[ -x $NVMF_TGT ]] || fail "no $NVMF_TGT: build it first (make build/nvmf_tgt_asan)"
 nvmf_tgt_exec "$CONFIG"
 at_exit target_stop nvmf_tgt
 target_wait_listen nvmf_tgt
@@ -192,5 +196,7 @@ assert "the target is still up" target_alive nvmf_tgt
 host_disconnect "$NQN" || fail "disconnect"
 rc=0
 target_stop_rc nvmf_tgt || rc=$?
-assert_eq "nvmf_tgt exit status after SIGTERM" 0 "$rc"
+assert_eq "nvmf_tgt exit status after SIGTERM (0: no sanitizer report)" 0 "$rc"
+no_sanitizer_report "$NVMF_TGT_LOG"
+pass "no ASan/LSan/UBSan report in the target's log"
 finish

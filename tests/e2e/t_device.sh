@@ -1,0 +1,158 @@
+#!/bin/bash
+# shellcheck disable=SC2317 # functions called through at_exit look unreachable
+# Guest test: the RDMA device goes away under the target (issue 12). Two soft-RoCE devices:
+# rxe0 on e2e0 (10.0.0.1) and rxe1 on e2e2 (10.0.1.1); subsystem A listens on the first,
+# B on the second. Host B runs fio with crc32c verify through all of it.
+# 1. Host A writes known data; `rdma link delete rxe0` returns (rxe cannot take verbs
+#    objects back: it waits until the target has destroyed every QP/CQ/MR/PD and let go of
+#    the device); the target logs the loss and keeps running; host B sees no error.
+# 2. `rdma link add rxe0` again: the target finds the device, listens again on 10.0.0.1,
+#    host A connects again and reads its data back intact.
+# 3. Port down/up (ip link set e2e0 down/up): the target logs both async events, still
+#    listens, and host A's I/O works afterwards.
+# SIGTERM then exits 0.
+#   tests/e2e/run-vm.sh tests/e2e/t_device.sh
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+NQN_A=nqn.2016-06.io.spdk:deva
+NQN_B=nqn.2016-06.io.spdk:devb
+ADDR_B=10.0.1.1
+CONFIG=/tmp/e2e-device.json
+FIO_LOG=/tmp/e2e-device-fio.log
+
+write_config() {
+    local sub
+    cat >"$CONFIG" <<EOF
+{"subsystems": [
+  {"subsystem": "bdev", "config": [
+    {"method": "bdev_malloc_create", "params": {"name": "MallocA", "num_blocks": 65536, "block_size": 512}},
+    {"method": "bdev_malloc_create", "params": {"name": "MallocB", "num_blocks": 65536, "block_size": 512}}]},
+  {"subsystem": "nvmf", "config": [
+    {"method": "nvmf_create_transport", "params": {"trtype": "RDMA"}},
+EOF
+    for sub in "A $NQN_A $E2E_ADDR" "B $NQN_B $ADDR_B"; do
+        set -- $sub
+        cat >>"$CONFIG" <<EOF
+    {"method": "nvmf_create_subsystem", "params": {"nqn": "$2", "allow_any_host": true, "serial_number": "DEVICE00000000000$1"}},
+    {"method": "nvmf_subsystem_add_ns", "params": {"nqn": "$2", "namespace": {"nsid": 1, "bdev_name": "Malloc$1"}}},
+    {"method": "nvmf_subsystem_add_listener", "params": {"nqn": "$2", "listen_address": {"trtype": "RDMA", "adrfam": "IPv4", "traddr": "$3", "trsvcid": "$E2E_PORT"}}},
+EOF
+    done
+    sed -i '$ s/},$/}]}]}/' "$CONFIG"
+}
+
+listening_on() { rdma resource show cm_id 2>/dev/null | grep 'state LISTEN' | grep -q "src-addr $1:$E2E_PORT "; }
+log_has() { grep -q -- "$1" "$NVMF_TGT_LOG"; }
+connect_a() {
+    nvme connect -t rdma -a "$E2E_ADDR" -s "$E2E_PORT" -n "$NQN_A" --hostnqn "$A_NQN" \
+        --hostid "$A_ID" --reconnect-delay=1 --ctrl-loss-tmo=60 >/dev/null
+}
+a_ctrl_live() { nvme_ctrl "$NQN_A" "$A_NQN" >/dev/null; }
+# a_roundtrip TAG: write 1 MiB of fresh data at 8 MiB of A's namespace, read it back.
+a_roundtrip() {
+    head -c 1M /dev/urandom >/tmp/e2e-device-rt
+    dd if=/tmp/e2e-device-rt of="$DEV_A" bs=1M seek=8 oflag=direct status=none &&
+        dd if="$DEV_A" of=/tmp/e2e-device-rt.back bs=1M skip=8 count=1 iflag=direct status=none &&
+        cmp -s /tmp/e2e-device-rt /tmp/e2e-device-rt.back
+}
+
+require_guest
+rxe_up
+E2E_IF=e2e2 E2E_IF_PEER=e2e3 E2E_RDMA_DEV=rxe1 E2E_ADDR=$ADDR_B rxe_up
+write_config
+NVMF_TGT_LOG=$E2E_RESULTS/nvmf_tgt_device.log
+NVMF_TGT_SOCK=/var/tmp/e2e-device.sock
+# The sanitizer build: the teardown paths under test are where memory errors hide.
+asan_env
+NVMF_TGT=$E2E_ASAN_TGT
+[[ -x $NVMF_TGT ]] || fail "no $NVMF_TGT: build it first (make build/nvmf_tgt_asan)"
+nvmf_tgt_exec "$CONFIG"
+at_exit target_stop nvmf_tgt
+target_wait_listen nvmf_tgt
+wait_for 10 "a listener on $ADDR_B" listening_on "$ADDR_B"
+
+new_host A
+new_host B
+connect_a || fail "host A: nvme connect"
+at_exit host_disconnect "$NQN_A"
+nvme connect -t rdma -a "$ADDR_B" -s "$E2E_PORT" -n "$NQN_B" --hostnqn "$B_NQN" \
+    --hostid "$B_ID" >/dev/null || fail "host B: nvme connect"
+at_exit host_disconnect "$NQN_B"
+DEV_A=$(wait_nvme_dev "$NQN_A")
+DEV_B=$(wait_nvme_dev "$NQN_B")
+log "host A: $DEV_A via rxe0, host B: $DEV_B via rxe1"
+
+fio --name=hostb --filename="$DEV_B" --ioengine=libaio --direct=1 --rw=randrw --bs=4k \
+    --iodepth=8 --size=16M --time_based --runtime=3600 --verify=crc32c \
+    --verify_fatal=1 --verify_backlog=256 --output="$FIO_LOG" &
+FIO_PID=$!
+at_exit kill "$FIO_PID"
+
+head -c 4M /dev/urandom >/tmp/e2e-device-data
+dd if=/tmp/e2e-device-data of="$DEV_A" bs=1M oflag=direct status=none || fail "host A: write"
+pass "host A wrote 4 MiB"
+
+# ---- 1. the device goes ---------------------------------------------------------------------
+# It blocks in the kernel (no signal ends it) while a process holds the device: wait in
+# the background, so that a target that never lets go fails the test instead of hanging it.
+link_gone() { ! kill -0 "$DEL_PID" 2>/dev/null; }
+t0=$(now_ns)
+rdma link delete rxe0 &
+DEL_PID=$!
+for ((i = 0; i < 300; i++)); do link_gone && break; sleep 0.1; done
+link_gone || fail "rdma link delete rxe0 still waits after 30 s: the target holds verbs objects on it"
+timing rdma_link_delete "$(awk -v a="$t0" -v b="$(now_ns)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+rc=0
+wait "$DEL_PID" || rc=$?
+((rc == 0)) || fail "rdma link delete rxe0: exit $rc"
+pass "rdma link delete rxe0 returned: every verbs object on it was released"
+assert "the target is still running" kill -0 "$NVMF_TGT_PID"
+wait_for 10 "the target's log of the loss" log_has "device rxe0 released"
+assert "the target logged the lost listener" log_has "10.0.0.1:$E2E_PORT lost its RDMA device"
+refute "nothing listens on 10.0.0.1 any more" listening_on "$E2E_ADDR"
+assert "10.0.1.1 still listens" listening_on "$ADDR_B"
+sleep 2
+kill -0 "$FIO_PID" 2>/dev/null || { cat "$FIO_LOG" >&2; fail "host B's fio stopped"; }
+pass "host B's fio goes on"
+
+# ---- 2. the device comes back ---------------------------------------------------------------
+rdma link add rxe0 type rxe netdev "$E2E_IF" || fail "rdma link add rxe0"
+wait_for 10 "rxe0 ACTIVE" rxe_active
+wait_for 20 "the target listening again on 10.0.0.1" listening_on "$E2E_ADDR"
+assert "the target logged it" log_has "listening again on $E2E_ADDR:$E2E_PORT"
+nvme_is_connected "$NQN_A" && host_disconnect "$NQN_A"
+connect_a || fail "host A: nvme connect after the device came back"
+DEV_A=$(wait_nvme_dev "$NQN_A")
+dd if="$DEV_A" of=/tmp/e2e-device-back bs=1M count=4 iflag=direct status=none || fail "host A: read back"
+assert "host A's 4 MiB read back intact through the new device" \
+    cmp -s /tmp/e2e-device-data /tmp/e2e-device-back
+
+# ---- 3. port down and up --------------------------------------------------------------------
+ip link set "$E2E_IF" down || fail "ip link set $E2E_IF down"
+wait_for 10 "the target's port-down log" log_has "rxe0: port 1 down"
+sleep 2
+ip link set "$E2E_IF" up || fail "ip link set $E2E_IF up"
+wait_for 10 "rxe0 ACTIVE again" rxe_active
+wait_for 10 "the target's port-up log" log_has "rxe0: port 1 up"
+assert "the target still listens on 10.0.0.1" listening_on "$E2E_ADDR"
+wait_for 60 "host A's controller live again" a_ctrl_live
+wait_for 60 "host A's I/O working after the port came back" a_roundtrip
+pass "host A's I/O works after port down/up"
+
+# ---- the other host and the target ----------------------------------------------------------
+kill -0 "$FIO_PID" 2>/dev/null || { cat "$FIO_LOG" >&2; fail "host B's fio stopped"; }
+kill -INT "$FIO_PID"
+wait "$FIO_PID" || true
+grep -q 'hostb: .*err= 0' "$FIO_LOG" && ! grep -qi 'verify.*fail\|bad magic\|crc32c' "$FIO_LOG" ||
+    { cat "$FIO_LOG" >&2; fail "host B's fio saw errors"; }
+pass "host B's fio with verify saw no error through it all"
+host_disconnect "$NQN_A" || fail "disconnect A"
+host_disconnect "$NQN_B" || fail "disconnect B"
+rc=0
+target_stop_rc nvmf_tgt || rc=$?
+assert_eq "nvmf_tgt exit status after SIGTERM (0: no sanitizer report)" 0 "$rc"
+no_sanitizer_report "$NVMF_TGT_LOG"
+pass "no ASan/LSan/UBSan report in the target's log"
+finish
