@@ -10,7 +10,14 @@
 #    host A connects again and reads its data back intact.
 # 3. Port down/up (ip link set e2e0 down/up): the target logs both async events, still
 #    listens, and host A's I/O works afterwards.
-# SIGTERM then exits 0.
+# 4. Host lost mid-I/O: host C and the target each have their own soft-RoCE device on the
+#    two ends of a veth pair (rxeh on h0 10.0.2.2, rxet on t0 10.0.2.1; policy routing makes
+#    the kernel send between the two local addresses over the wire instead of lo). While C
+#    writes with fio verify, the wire is cut (netem drops every packet both ways; the ports
+#    stay up, as when a switch between them fails): the target notices (keep-alive timeout),
+#    releases C's controller and QPs, and host B's I/O goes on during the cut; when the wire
+#    returns C reconnects by itself and its fio verify passes.
+# SIGTERM then exits 0 (the sanitizer build: no report).
 #   tests/e2e/run-vm.sh tests/e2e/t_device.sh
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
@@ -18,7 +25,10 @@ set -euo pipefail
 
 NQN_A=nqn.2016-06.io.spdk:deva
 NQN_B=nqn.2016-06.io.spdk:devb
+NQN_C=nqn.2016-06.io.spdk:devc
 ADDR_B=10.0.1.1
+ADDR_C_HOST=10.0.2.2
+ADDR_C_TGT=10.0.2.1
 CONFIG=/tmp/e2e-device.json
 FIO_LOG=/tmp/e2e-device-fio.log
 
@@ -28,11 +38,12 @@ write_config() {
 {"subsystems": [
   {"subsystem": "bdev", "config": [
     {"method": "bdev_malloc_create", "params": {"name": "MallocA", "num_blocks": 65536, "block_size": 512}},
-    {"method": "bdev_malloc_create", "params": {"name": "MallocB", "num_blocks": 65536, "block_size": 512}}]},
+    {"method": "bdev_malloc_create", "params": {"name": "MallocB", "num_blocks": 65536, "block_size": 512}},
+    {"method": "bdev_malloc_create", "params": {"name": "MallocC", "num_blocks": 65536, "block_size": 512}}]},
   {"subsystem": "nvmf", "config": [
     {"method": "nvmf_create_transport", "params": {"trtype": "RDMA"}},
 EOF
-    for sub in "A $NQN_A $E2E_ADDR" "B $NQN_B $ADDR_B"; do
+    for sub in "A $NQN_A $E2E_ADDR" "B $NQN_B $ADDR_B" "C $NQN_C $ADDR_C_TGT"; do
         set -- $sub
         cat >>"$CONFIG" <<EOF
     {"method": "nvmf_create_subsystem", "params": {"nqn": "$2", "allow_any_host": true, "serial_number": "DEVICE00000000000$1"}},
@@ -58,9 +69,37 @@ a_roundtrip() {
         cmp -s /tmp/e2e-device-rt /tmp/e2e-device-rt.back
 }
 
+# Host C's own wire: h0 (host, rxeh) <-> t0 (target, rxet). Both addresses are local, so
+# the kernel would take lo: rules looked up before the local table send locally made packets
+# between them out of the right veth end; the other end accepts them (accept_local).
+wire_routes() {
+    ip route replace "$ADDR_C_TGT" dev h0 src "$ADDR_C_HOST" table 200 &&
+        ip route replace "$ADDR_C_HOST" dev t0 src "$ADDR_C_TGT" table 201
+}
+wire_up() {
+    local i
+    ip link add h0 type veth peer name t0 || fail "veth h0/t0"
+    ip addr add "$ADDR_C_HOST/24" dev h0 && ip addr add "$ADDR_C_TGT/24" dev t0 &&
+        ip link set h0 up && ip link set t0 up || fail "addresses on h0/t0"
+    for i in all h0 t0; do
+        echo 0 >"/proc/sys/net/ipv4/conf/$i/rp_filter"
+        echo 1 >"/proc/sys/net/ipv4/conf/$i/accept_local"
+    done
+    ip rule add pref 100 table local && ip rule del pref 0 &&
+        ip rule add pref 10 from "$ADDR_C_HOST" to "$ADDR_C_TGT" iif lo table 200 &&
+        ip rule add pref 11 from "$ADDR_C_TGT" to "$ADDR_C_HOST" iif lo table 201 &&
+        wire_routes || fail "policy routing for h0/t0"
+    rdma link add rxeh type rxe netdev h0 && rdma link add rxet type rxe netdev t0 ||
+        fail "rxe on h0/t0"
+    wait_for 10 "rxeh and rxet ACTIVE" eval \
+        "rdma link show rxeh/1 | grep -q ACTIVE && rdma link show rxet/1 | grep -q ACTIVE"
+}
+
 require_guest
+require_module sch_netem
 rxe_up
 E2E_IF=e2e2 E2E_IF_PEER=e2e3 E2E_RDMA_DEV=rxe1 E2E_ADDR=$ADDR_B rxe_up
+wire_up
 write_config
 NVMF_TGT_LOG=$E2E_RESULTS/nvmf_tgt_device.log
 NVMF_TGT_SOCK=/var/tmp/e2e-device.sock
@@ -72,6 +111,7 @@ nvmf_tgt_exec "$CONFIG"
 at_exit target_stop nvmf_tgt
 target_wait_listen nvmf_tgt
 wait_for 10 "a listener on $ADDR_B" listening_on "$ADDR_B"
+wait_for 10 "a listener on $ADDR_C_TGT" listening_on "$ADDR_C_TGT"
 
 new_host A
 new_host B
@@ -141,6 +181,54 @@ wait_for 60 "host A's controller live again" a_ctrl_live
 wait_for 60 "host A's I/O working after the port came back" a_roundtrip
 pass "host A's I/O works after port down/up"
 
+# ---- 4. host C lost mid-I/O ------------------------------------------------------------------
+c_ctrls() { "$NVMF_RPC" -s "$NVMF_TGT_SOCK" nvmf_subsystem_get_controllers nqn="$NQN_C" | jq length; }
+c_gone() { [[ $(c_ctrls) == 0 ]] && ! rdma resource show qp | grep "^link rxet/" | grep -qw "pid $NVMF_TGT_PID"; }
+c_live() { nvme_ctrl "$NQN_C" "$C_NQN" >/dev/null; }
+# Host B, beside its fio: 1 MiB written at 24 MiB and read back, in 5 s at most.
+b_roundtrip() {
+    head -c 1M /dev/urandom >/tmp/e2e-device-b
+    timeout 5 dd if=/tmp/e2e-device-b of="$DEV_B" bs=1M seek=24 oflag=direct status=none &&
+        timeout 5 dd if="$DEV_B" of=/tmp/e2e-device-b.back bs=1M skip=24 count=1 iflag=direct \
+            status=none && cmp -s /tmp/e2e-device-b /tmp/e2e-device-b.back
+}
+new_host C
+# The host's own timeouts decide how soon it notices a silent wire (I/O 30 s, admin and so
+# keep-alive 60 s by default): 5 s each for host C's controller (read when it is created).
+echo 5 >/sys/module/nvme_core/parameters/io_timeout && echo 5 >/sys/module/nvme_core/parameters/admin_timeout ||
+    fail "nvme_core timeouts"
+nvme connect -t rdma -a "$ADDR_C_TGT" -s "$E2E_PORT" -w "$ADDR_C_HOST" -n "$NQN_C" \
+    --hostnqn "$C_NQN" --hostid "$C_ID" --reconnect-delay=1 --ctrl-loss-tmo=120 >/dev/null ||
+    fail "host C: nvme connect over rxeh"
+at_exit host_disconnect "$NQN_C"
+DEV_C=$(wait_nvme_dev "$NQN_C")
+assert "host C's queues run on rxet" eval "rdma resource show qp | grep '^link rxet/' | grep -qw 'pid $NVMF_TGT_PID'"
+FIO_C_LOG=/tmp/e2e-device-fio-c.log
+fio --name=hostc --filename="$DEV_C" --ioengine=libaio --direct=1 --rw=randwrite --bs=4k \
+    --iodepth=8 --size=16M --time_based --runtime=3600 --verify=crc32c --verify_fatal=1 \
+    --verify_backlog=128 --output="$FIO_C_LOG" &
+FIO_C_PID=$!
+at_exit kill "$FIO_C_PID"
+sleep 2
+tc qdisc add dev h0 root netem loss 100% && tc qdisc add dev t0 root netem loss 100% ||
+    fail "netem on h0/t0"
+log "host C's wire is cut"
+assert "host B's I/O goes on at once while host C is cut" b_roundtrip
+wait_for 30 "the target releasing host C's controller and QPs" c_gone
+assert "the target says why" log_has "keep-alive timeout"
+assert "host B's I/O goes on after the target let host C go" b_roundtrip
+tc qdisc del dev h0 root && tc qdisc del dev t0 root || fail "netem off"
+c_back() { [[ $(c_ctrls) == 1 ]] && c_live; }
+wait_for 90 "host C reconnecting by itself (a controller on the target again)" c_back
+pass "host C reconnected by itself"
+sleep 2
+kill -0 "$FIO_C_PID" 2>/dev/null || { cat "$FIO_C_LOG" >&2; fail "host C's fio stopped"; }
+kill -INT "$FIO_C_PID"
+wait "$FIO_C_PID" || true
+grep -q 'hostc: .*err= 0' "$FIO_C_LOG" && ! grep -qi 'verify.*fail\|bad magic\|crc32c' "$FIO_C_LOG" ||
+    { cat "$FIO_C_LOG" >&2; fail "host C's fio saw errors"; }
+pass "host C's fio with verify passed across the cut"
+
 # ---- the other host and the target ----------------------------------------------------------
 kill -0 "$FIO_PID" 2>/dev/null || { cat "$FIO_LOG" >&2; fail "host B's fio stopped"; }
 kill -INT "$FIO_PID"
@@ -150,6 +238,7 @@ grep -q 'hostb: .*err= 0' "$FIO_LOG" && ! grep -qi 'verify.*fail\|bad magic\|crc
 pass "host B's fio with verify saw no error through it all"
 host_disconnect "$NQN_A" || fail "disconnect A"
 host_disconnect "$NQN_B" || fail "disconnect B"
+host_disconnect "$NQN_C" || fail "disconnect C"
 rc=0
 target_stop_rc nvmf_tgt || rc=$?
 assert_eq "nvmf_tgt exit status after SIGTERM (0: no sanitizer report)" 0 "$rc"
