@@ -351,8 +351,14 @@ static void req_new(struct nvmf_rdma_req *r, struct nvmf_rdma_recv *rv)
 		req_exec(r);
 		return;
 	}
-	st = req->xfer == NVMF_XFER_BIDIRECTIONAL ? NVME_SC_INVALID_FIELD | NVME_DNR :
-	     nvmf_rdma_sgl_parse(req->cmd, req->xfer == NVMF_XFER_HOST_TO_CTRLR,
+	if (req->xfer == NVMF_XFER_BIDIRECTIONAL) {
+		/* No command we know moves data both ways (base spec: opcode bits 1:0). */
+		log_info("rdma: qid %u cid %u: opcode 0x%02x (bidirectional) not supported",
+			 qp->qpair.qid, req->cmd->cid, req->cmd->opc);
+		req_fail(r, NVME_SC_INVALID_OPCODE | NVME_DNR);
+		return;
+	}
+	st = nvmf_rdma_sgl_parse(req->cmd, req->xfer == NVMF_XFER_HOST_TO_CTRLR,
 				 rv->buf + NVMF_RDMA_SQE_SIZE, icd_len, &qp->lim, &r->sgl);
 	if (st) {
 		r->sgl.invalidate = false;	/* the descriptor may be garbage */
@@ -452,6 +458,42 @@ void nvmf_rdma_req_complete(struct nvmf_req *req)
 
 /* ---- Work completions ---- */
 
+/*
+ * The host may have at most depth commands without a response (HSQSIZE + 1,
+ * NVMe/RDMA binding); a capsule may come before our response SEND has
+ * completed, so requests whose response is out count as room. A capsule
+ * beyond that breaks the queue's flow control: with a shared receive queue
+ * it would hold receive buffers every other queue needs.
+ */
+static bool recv_over_depth(const struct nvmf_rdma_qpair *qp)
+{
+	const struct nvmf_rdma_recv *w;
+	uint32_t room = 0, waiting = 0;
+	uint16_t i;
+
+	for (i = 0; qp->reqs && i < qp->depth; i++)
+		room += qp->reqs[i].state == NVMF_RDMA_REQ_FREE ||
+			qp->reqs[i].state == NVMF_RDMA_REQ_COMPLETING;
+	STAILQ_FOREACH(w, &qp->recv_wait, link)
+		waiting++;
+	return waiting + 1 > room;
+}
+
+/* No free request for rv: wait for one, or drop a queue over its depth. */
+static void recv_park(struct nvmf_rdma_qpair *qp, struct nvmf_rdma_recv *rv)
+{
+	if (recv_over_depth(qp)) {
+		log_err("rdma: qid %u: the host sent more than %u commands (its queue "
+			"depth) without waiting for responses", qp->qpair.qid, qp->depth);
+		qp->io->qp_error(qp, "host exceeded the queue depth");
+		recv_drop(qp, rv);
+		return;
+	}
+	if (qp->stats)
+		qp->stats->pending_free_request++;
+	STAILQ_INSERT_TAIL(&qp->recv_wait, rv, link);
+}
+
 void nvmf_rdma_recv_done(struct nvmf_rdma_qpair *qp, struct nvmf_rdma_recv *rv,
 			 const struct ibv_wc *wc)
 {
@@ -479,9 +521,7 @@ void nvmf_rdma_recv_done(struct nvmf_rdma_qpair *qp, struct nvmf_rdma_recv *rv,
 		qp->stats->requests++;
 	r = TAILQ_FIRST(&qp->free_reqs);
 	if (!r || !STAILQ_EMPTY(&qp->recv_wait)) {
-		if (qp->stats)
-			qp->stats->pending_free_request++;
-		STAILQ_INSERT_TAIL(&qp->recv_wait, rv, link);
+		recv_park(qp, rv);
 		return;
 	}
 	req_new(r, rv);

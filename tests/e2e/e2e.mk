@@ -15,14 +15,15 @@ E2E_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 E2E_SRC := tests/e2e
 E2E_WORK_DIR = $(abspath $(BUILD))/e2e
 E2E_VERBS_CHECK = $(BUILD)/tests/verbs_check
+E2E_RDMA_HOSTILE = $(BUILD)/tests/rdma_hostile
 # The target under test (t_basic.sh:nvmf_tgt); built by `make e2e` unless given.
 NVMF_TGT ?= $(abspath $(BUILD)/nvmf_tgt)
 E2E_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror
 # Each test boots its own VM: script[:arg...]
 E2E_TESTS ?= t_verbs.sh t_basic.sh:kernel t_basic.sh:nvmf_tgt t_asan.sh t_rpc.sh t_faults.sh t_disk.sh \
-	t_device.sh
+	t_device.sh t_hostile.sh
 # These run the sanitizer build of the target: build it when one is on the list.
-E2E_ASAN_TESTS := t_asan.sh% t_faults.sh% t_disk.sh% t_device.sh%
+E2E_ASAN_TESTS := t_asan.sh% t_faults.sh% t_disk.sh% t_device.sh% t_hostile.sh%
 E2E_ASAN_TGT_DEP = $(if $(filter $(E2E_ASAN_TESTS),$(notdir $(E2E_TESTS))),$(BUILD)/nvmf_tgt_asan)
 
 # make run / make bench-e2e settings
@@ -46,9 +47,17 @@ $(E2E_VERBS_CHECK): $(E2E_SRC)/verbs_check.c
 	$(CC) $(E2E_CFLAGS) $$(pkg-config --cflags libibverbs librdmacm) $< -o $@ \
 		$$(pkg-config --libs libibverbs librdmacm)
 
+# The hostile NVMe-oF RDMA host of t_hostile.sh (issue 12).
+$(E2E_RDMA_HOSTILE): $(E2E_SRC)/rdma_hostile.c
+	@mkdir -p $(@D)
+	$(CC) $(E2E_CFLAGS) $$(pkg-config --cflags libibverbs librdmacm) $< -o $@ \
+		$$(pkg-config --libs libibverbs librdmacm)
+
 e2e: e2e-prepare $(E2E_ASAN_TGT_DEP)
-	$(MAKE) --no-print-directory $(E2E_VERBS_CHECK) $(BUILD)/nvmf_tgt $(BUILD)/nvmf_rpc
+	$(MAKE) --no-print-directory $(E2E_VERBS_CHECK) $(E2E_RDMA_HOSTILE) $(BUILD)/nvmf_tgt \
+		$(BUILD)/nvmf_rpc
 	E2E_WORK=$(E2E_WORK_DIR) VERBS_CHECK=$(abspath $(E2E_VERBS_CHECK)) NVMF_TGT=$(NVMF_TGT) \
+		RDMA_HOSTILE=$(abspath $(E2E_RDMA_HOSTILE)) \
 		$(E2E_SRC)/suite.sh $(E2E_TESTS)
 
 # nvmf_tgt is built only when it is the one to run.

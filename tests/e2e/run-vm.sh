@@ -6,7 +6,7 @@
 # script's; 124 when the overall timeout hit; 125 when the VM gave no result (did not boot).
 # Environment: E2E_TIMEOUT (s, 600), E2E_MEM (MiB, 2048), E2E_SMP (2), E2E_DISK_SIZE (1G),
 # E2E_ACCEL (tcg,thread=multi), E2E_WORK (build/e2e); every E2E_* variable and
-# NVMF_TGT/VERBS_CHECK reach the guest.
+# NVMF_TGT/VERBS_CHECK/RDMA_HOSTILE reach the guest.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,7 +38,7 @@ write_cmd() {
     {
         echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         echo "export HOME=/root E2E_GUEST=1 E2E_RESULTS=/e2e/results E2E_ROOT=$(printf %q "$ROOT")"
-        export -p | grep -E '^declare -x (E2E_[A-Z0-9_]*|NVMF_TGT|VERBS_CHECK)=' |
+        export -p | grep -E '^declare -x (E2E_[A-Z0-9_]*|NVMF_TGT|VERBS_CHECK|RDMA_HOSTILE)=' |
             grep -vE '^declare -x E2E_(GUEST|RESULTS|ROOT)=' || true
         echo "cd $(printf %q "$PWD")"
         printf 'exec'

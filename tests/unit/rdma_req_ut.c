@@ -577,9 +577,9 @@ static void test_invalid_sgl_fails(void)
 	}
 	CU_ASSERT_EQUAL(g.fail_status, NVME_SC_SGL_DESC_TYPE_INVALID | NVME_DNR);
 	wc_done(r, false, IBV_WC_SUCCESS);
-	/* Bidirectional: invalid field. */
+	/* Bidirectional: no such command, Invalid Command Opcode. */
 	r = capsule(2, 0x7F, 31, 512, NVME_SGL_SUBTYPE_ADDRESS, 0);
-	CU_ASSERT_EQUAL(g.fail_status, NVME_SC_INVALID_FIELD | NVME_DNR);
+	CU_ASSERT_EQUAL(g.fail_status, NVME_SC_INVALID_OPCODE | NVME_DNR);
 	wc_done(r, false, IBV_WC_SUCCESS);
 	CU_ASSERT_EQUAL(g.errors, 0);		/* the queue lives on */
 	teardown();
@@ -632,11 +632,11 @@ static void test_more_capsules_than_requests(void)
 	setup(8, 16, 64);
 	for (i = 0; i < DEPTH; i++)
 		r[i] = capsule(i, OPC_FLUSH, 60 + i, 0, 0, 0);
+	cpl_ok(r[0]);
 	/* The host got a response, sent again before our SEND completed. */
 	capsule(DEPTH, OPC_FLUSH, 70, 0, 0, 0);
 	CU_ASSERT_EQUAL(g.execs, DEPTH);
-	cpl_ok(r[0]);
-	CU_ASSERT_EQUAL(g.execs, DEPTH);
+	CU_ASSERT_EQUAL(g.errors, 0);
 	wc_done(r[0], false, IBV_WC_SUCCESS);
 	CU_ASSERT_EQUAL(g.execs, DEPTH + 1);	/* the waiting capsule runs */
 	CU_ASSERT_EQUAL(r[0]->state, NVMF_RDMA_REQ_EXECUTING);
@@ -645,6 +645,27 @@ static void test_more_capsules_than_requests(void)
 		cpl_ok(r[i]);
 		wc_done(r[i], false, IBV_WC_SUCCESS);
 	}
+	teardown();
+}
+
+/* More commands than the depth without waiting for a response: dropped. */
+static void test_capsules_over_depth(void)
+{
+	struct nvmf_rdma_req *r[DEPTH];
+	int i;
+
+	setup(8, 16, 64);
+	for (i = 0; i < DEPTH; i++)
+		r[i] = capsule(i, OPC_FLUSH, 60 + i, 0, 0, 0);
+	capsule(DEPTH, OPC_FLUSH, 70, 0, 0, 0);
+	CU_ASSERT_EQUAL(g.errors, 1);
+	CU_ASSERT_TRUE(g_qp.dying);
+	CU_ASSERT_EQUAL(g.execs, DEPTH);
+	CU_ASSERT_TRUE(STAILQ_EMPTY(&g_qp.recv_wait));
+	CU_ASSERT_EQUAL(nvmf_rdma_qpair_drop(&g_qp), DEPTH);	/* all in the core */
+	for (i = 0; i < DEPTH; i++)
+		cpl_ok(r[i]);
+	CU_ASSERT_EQUAL(g.nposts, 0);
 	teardown();
 }
 
@@ -811,6 +832,7 @@ int main(void)
 		{ "no_translation_fails_request", test_no_translation_fails_request },
 		{ "send_queue_full", test_send_queue_full },
 		{ "more_capsules_than_requests", test_more_capsules_than_requests },
+		{ "capsules_over_depth", test_capsules_over_depth },
 		{ "error_completion_tears_down", test_error_completion_tears_down },
 		{ "dying_queue_waiters_dropped", test_dying_queue_waiters_dropped },
 		{ "post_failure", test_post_failure },
