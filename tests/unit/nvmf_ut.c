@@ -265,6 +265,30 @@ static void test_cntlid_unique(void)
 	nvmf_tgt_destroy(tgt);
 }
 
+/* More hosts than the CNTLID range holds: Controller Busy, until one leaves. */
+static void test_cntlid_exhausted(void)
+{
+	struct nvmf_tgt *tgt = tgt_new();
+	struct nvmf_subsystem *s = nvmf_subsystem_find(tgt, SUBNQN);
+	struct lo_qp a, b, c;
+	struct nvme_cpl cpl;
+
+	s->min_cntlid = s->next_cntlid = 7;
+	s->max_cntlid = 8;
+	CU_ASSERT_EQUAL(lo_admin_up(tgt, &a, SUBNQN, 0), 7);
+	CU_ASSERT_EQUAL(lo_admin_up(tgt, &b, SUBNQN, 0), 8);
+	lo_qp_init(&c);
+	CU_ASSERT_EQUAL(lo_connect(tgt, &c, 0, SUBNQN, LO_HOSTNQN, 0xFFFF, 0, &cpl),
+			NVME_SC_CONNECT_CTRL_BUSY);
+	CU_ASSERT_EQUAL(c.qp.ctrlr, NULL);
+	nvmf_qpair_fini(&a.qp);
+	CU_ASSERT_EQUAL(lo_connect(tgt, &c, 0, SUBNQN, LO_HOSTNQN, 0xFFFF, 0, &cpl), 0);
+	CU_ASSERT_EQUAL(cpl.cdw0, 7);
+	nvmf_qpair_fini(&b.qp);
+	nvmf_qpair_fini(&c.qp);
+	nvmf_tgt_destroy(tgt);
+}
+
 static void test_admin_errors(void)
 {
 	struct nvmf_tgt *tgt = tgt_new();
@@ -612,6 +636,7 @@ int main(void)
 		{ "Linux host connect sequence", test_linux_connect_sequence },
 		{ "Connect errors and allowlist", test_connect_errors },
 		{ "CNTLID unique per subsystem", test_cntlid_unique },
+		{ "CNTLID range full: Controller Busy", test_cntlid_exhausted },
 		{ "admin command errors and features", test_admin_errors },
 		{ "CC reset and shutdown", test_shutdown_and_reset },
 		{ "keep-alive expiry", test_keep_alive_expiry },
