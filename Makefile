@@ -14,7 +14,7 @@ DPDK_CFLAGS = $(call lazy,DPDK_CFLAGS,pkg-config --cflags libdpdk 2>/dev/null)
 # DPDK's EAL linked statically: the shared one loads every driver plugin
 # Debian ships at each start (+50-100 ms, +19 MB).
 DPDK_LIBDIR = $(call lazy,DPDK_LIBDIR,pkg-config --variable=libdir libdpdk 2>/dev/null)
-DPDK_LIBS = -Wl,--whole-archive $(addprefix $(DPDK_LIBDIR)/,librte_eal.a \
+DPDK_LIBS = -Wl,--whole-archive $(addprefix $(DPDK_LIBDIR)/,librte_eal.a librte_ring.a \
 	librte_kvargs.a librte_telemetry.a) -Wl,--no-whole-archive -lnuma -lbsd
 
 WARN    := -Wall -Wextra -Werror
@@ -31,6 +31,12 @@ SAN_OBJ    := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*_ut.c))
 
+# ThreadSanitizer build of the unit tests that run threads (`make tsan`, part of
+# `make test`): any report is a failure.
+TSAN       := -fsanitize=thread -fno-omit-frame-pointer
+TSAN_OBJ   := $(LIB_SRC:%.c=$(BUILD)/tsan/obj/%.o)
+TSAN_TESTS := $(BUILD)/tsan/thread_ut
+
 # libFuzzer harnesses (clang, ASan+UBSan): `make fuzz` builds them, `make fuzz-run`
 # runs each for FUZZ_SECS on its seed corpus (tests/fuzz/corpus/NAME; new inputs go to
 # $(BUILD)/fuzz/corpus/NAME, crashes to $(BUILD)/fuzz/crash-NAME-*).
@@ -42,7 +48,7 @@ FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuz
 BENCHES    := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
 
 .SECONDARY:
-.PHONY: all deps check-deps test unit bench install clean help fuzz fuzz-run
+.PHONY: all deps check-deps test unit tsan bench install clean help fuzz fuzz-run
 all: check-deps $(BUILD)/nvmf_tgt $(BUILD)/nvmf_rpc
 
 help:
@@ -51,6 +57,7 @@ help:
 	@echo "make deps       install the Debian packages needed (root, apt-get)"
 	@echo "make test       unit tests, then the end-to-end tests in a VM"
 	@echo "make unit       unit tests only (CUnit, ASan/UBSan)"
+	@echo "make tsan       the threaded unit tests under ThreadSanitizer"
 	@echo "make $(BUILD)/nvmf_tgt_asan   the target under ASan/UBSan/LSan"
 	@echo "make e2e        end-to-end tests only (soft-RoCE VM)"
 	@echo "make fuzz       libFuzzer harnesses (clang); make fuzz-run FUZZ_SECS=30 runs them"
@@ -72,6 +79,10 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/tsan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TSAN) -c $< -o $@
 
 $(BUILD)/nvmf_tgt: $(BUILD)/obj/target/main.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -108,7 +119,14 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_OBJ)
 unit: check-deps $(UNIT_TESTS)
 	@tests/unit/run.sh $(UNIT_TESTS)
 
-test: all unit fuzz-run e2e
+$(BUILD)/tsan/%: $(BUILD)/tsan/obj/tests/unit/%.o $(TSAN_OBJ)
+	$(CC) $(TSAN) $(LDFLAGS) $^ $(LDLIBS) -lcunit -o $@
+
+tsan: check-deps $(TSAN_TESTS)
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/unit/tsan.supp" \
+		tests/unit/run.sh $(TSAN_TESTS)
+
+test: all unit tsan fuzz-run e2e
 
 bench: check-deps $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
@@ -119,7 +137,7 @@ install: all
 	install -D -m 0644 conf/target.json $(DESTDIR)$(PREFIX)/share/nvmf_tgt/target.json
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/tests $(BUILD)/bench $(BUILD)/fuzz $(BUILD)/nvmf_tgt \
+	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/tsan $(BUILD)/tests $(BUILD)/bench $(BUILD)/fuzz $(BUILD)/nvmf_tgt \
 	$(BUILD)/nvmf_tgt_asan $(BUILD)/nvmf_rpc
 
 -include tests/e2e/e2e.mk

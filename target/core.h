@@ -37,6 +37,14 @@
 
 int nvmf_loop_create(struct nvmf_tgt *tgt);	/* 0 or -errno */
 void nvmf_loop_destroy(struct nvmf_tgt *tgt);
+/*
+ * Every loop call works on the calling thread's loop: the target's, or one
+ * a thread of its own made with nvmf_loop_alloc and set with nvmf_loop_bind
+ * (target/thread.c). NULL on failure (logged).
+ */
+struct nvmf_loop_state *nvmf_loop_alloc(void);
+void nvmf_loop_free(struct nvmf_loop_state *l);
+void nvmf_loop_bind(struct nvmf_loop_state *l);
 
 /* Run until nvmf_loop_stop. 0, or -errno if epoll itself failed. */
 int nvmf_loop_run(struct nvmf_tgt *tgt);

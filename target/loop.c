@@ -58,28 +58,49 @@ uint64_t nvmf_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-int nvmf_loop_create(struct nvmf_tgt *tgt)
+/* A thread with a loop of its own (a poll group) sets it here. */
+static __thread struct nvmf_loop_state *t_loop;
+
+/* The calling thread's loop: its own, or the target's (the main thread). */
+static struct nvmf_loop_state *cur(struct nvmf_tgt *tgt)
+{
+	return t_loop ? t_loop : tgt->loop;
+}
+
+struct nvmf_loop_state *nvmf_loop_alloc(void)
 {
 	struct nvmf_loop_state *l = calloc(1, sizeof(*l));
 
 	if (!l)
-		return -ENOMEM;
+		return NULL;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0) {
-		int err = -errno;
-
 		log_err("loop: epoll_create1: %s", strerror(errno));
 		free(l);
-		return err;
+		return NULL;
 	}
-	tgt->loop = l;
-	return 0;
+	return l;
+}
+
+void nvmf_loop_bind(struct nvmf_loop_state *l)
+{
+	t_loop = l;
+}
+
+int nvmf_loop_create(struct nvmf_tgt *tgt)
+{
+	tgt->loop = nvmf_loop_alloc();
+	return tgt->loop ? 0 : -ENOMEM;
 }
 
 void nvmf_loop_destroy(struct nvmf_tgt *tgt)
 {
-	struct nvmf_loop_state *l = tgt->loop;
+	nvmf_loop_free(tgt->loop);
+	tgt->loop = NULL;
+}
 
+void nvmf_loop_free(struct nvmf_loop_state *l)
+{
 	if (!l)
 		return;
 	while (l->pollers) {
@@ -96,14 +117,13 @@ void nvmf_loop_destroy(struct nvmf_tgt *tgt)
 	}
 	close(l->epfd);
 	free(l);
-	tgt->loop = NULL;
 }
 
 struct nvmf_poller *nvmf_poller_add(struct nvmf_tgt *tgt, const char *name,
 				    nvmf_poll_fn poll, nvmf_arm_fn arm, int fd,
 				    void *arg)
 {
-	struct nvmf_loop_state *l = tgt->loop;
+	struct nvmf_loop_state *l = cur(tgt);
 	struct nvmf_poller *p = calloc(1, sizeof(*p));
 
 	if (!p) {
@@ -159,7 +179,7 @@ static void poller_reap(struct nvmf_loop_state *l)
 
 void nvmf_poller_del(struct nvmf_tgt *tgt, struct nvmf_poller *p)
 {
-	struct nvmf_loop_state *l = tgt->loop;
+	struct nvmf_loop_state *l = cur(tgt);
 
 	if (!p)
 		return;
@@ -173,7 +193,7 @@ void nvmf_poller_del(struct nvmf_tgt *tgt, struct nvmf_poller *p)
 struct nvmf_timer *nvmf_timer_add(struct nvmf_tgt *tgt, nvmf_timer_fn fn,
 				  void *arg)
 {
-	struct nvmf_loop_state *l = tgt->loop;
+	struct nvmf_loop_state *l = cur(tgt);
 	struct nvmf_timer *t = calloc(1, sizeof(*t));
 
 	if (!t) {
@@ -204,8 +224,8 @@ void nvmf_timer_del(struct nvmf_tgt *tgt, struct nvmf_timer *t)
 		return;
 	t->armed = false;
 	t->dead = true;
-	if (!tgt->loop->walking)
-		poller_reap(tgt->loop);
+	if (!cur(tgt)->walking)
+		poller_reap(cur(tgt));
 }
 
 static int run_timers(struct nvmf_loop_state *l, uint64_t now)
@@ -279,7 +299,7 @@ static int loop_sleep(struct nvmf_loop_state *l, int timeout_ms)
 
 int nvmf_loop_once(struct nvmf_tgt *tgt, int timeout_ms)
 {
-	struct nvmf_loop_state *l = tgt->loop;
+	struct nvmf_loop_state *l = cur(tgt);
 	int work, rc = 0;
 
 	l->walking++;
@@ -293,7 +313,7 @@ int nvmf_loop_once(struct nvmf_tgt *tgt, int timeout_ms)
 
 int nvmf_loop_run(struct nvmf_tgt *tgt)
 {
-	struct nvmf_loop_state *l = tgt->loop;
+	struct nvmf_loop_state *l = cur(tgt);
 	int rc = 0;
 
 	l->stop = false;
@@ -321,5 +341,5 @@ int nvmf_loop_run(struct nvmf_tgt *tgt)
 
 void nvmf_loop_stop(struct nvmf_tgt *tgt)
 {
-	tgt->loop->stop = true;
+	cur(tgt)->stop = true;
 }

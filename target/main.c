@@ -2,6 +2,7 @@
 /* nvmf_tgt: command line, environment start-up, and the exit codes. */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "target/config.h"
 #include "target/core.h"
 #include "target/rpc.h"
+#include "target/thread.h"
 
 /* Linked in when transport/ is built; NULL otherwise (see nvmf.h). */
 #pragma weak nvmf_rdma_ops
@@ -32,6 +34,9 @@ enum {
 };
 
 struct args {
+	const char *cpus_opt;	/* "-m MASK" or "--cpus LIST", for messages */
+	cpu_set_t cpus;
+	char mask[CPU_SETSIZE / 4 + 3];
 	const char *config;
 	const char *rpc_sock;
 	bool wait_for_rpc;
@@ -48,7 +53,10 @@ static void usage(FILE *f, const char *prog)
 		"  -r, --rpc-socket PATH JSON-RPC socket (default %s)\n"
 		"      --wait-for-rpc    hold initialization (transport, listeners)\n"
 		"                        until the framework_start_init RPC\n"
-		"  -m, --cpumask MASK    core mask in hex (default: any CPU, unpinned)\n"
+		"  -m, --cpumask MASK    CPUs as a hex mask (0x3) or a list ([0,2-3]);\n"
+		"                        the target runs on the first (default: any\n"
+		"                        CPU, unpinned)\n"
+		"      --cpus LIST       the same as a list: 0,2-3\n"
 		"  -s, --mem-size MB     memory in MiB (default: hugepages on demand,\n"
 		"                        a cap of 512 with --no-huge)\n"
 		"      --no-huge         anonymous memory instead of hugepages\n"
@@ -75,7 +83,8 @@ static void usage(FILE *f, const char *prog)
 		NVMF_RPC_DEFAULT_SOCK, NVMF_AIO_SIZE_ENV, NVMF_AIO_SIZE_DEFAULT_MB);
 }
 
-enum { OPT_NO_HUGE = 256, OPT_IOVA, OPT_LEGACY, OPT_PREFIX, OPT_VERSION, OPT_WAIT };
+enum { OPT_NO_HUGE = 256, OPT_IOVA, OPT_LEGACY, OPT_PREFIX, OPT_VERSION, OPT_WAIT,
+       OPT_CPUS };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -86,6 +95,7 @@ static const struct option long_opts[] = {
 	{ "tpoint-group-mask", required_argument, NULL, 'e' },
 	{ "logflag", required_argument, NULL, 'L' },
 	{ "cpumask", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "mem-size", required_argument, NULL, 's' },
 	{ "no-huge", no_argument, NULL, OPT_NO_HUGE },
 	{ "iova-mode", required_argument, NULL, OPT_IOVA },
@@ -107,6 +117,39 @@ static int parse_mb(const char *s, unsigned int *mb)
 	if (errno || end == s || *end || v == 0 || v > 1024UL * 1024)
 		return -EINVAL;
 	*mb = (unsigned int)v;
+	return 0;
+}
+
+/* Every CPU asked for exists, is online and is ours; then the mask for EAL. */
+static int cpus_check(struct args *a)
+{
+	char online[4096] = "";
+	cpu_set_t allowed;
+	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	int bad = -1;
+
+	if (f) {
+		if (!fgets(online, sizeof(online), f))
+			online[0] = '\0';
+		fclose(f);
+	}
+	if (!online[0])
+		snprintf(online, sizeof(online), "0-%ld", sysconf(_SC_NPROCESSORS_ONLN) - 1);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		CPU_ZERO(&allowed);
+	if (nvmf_cpus_check(&a->cpus, online, CPU_COUNT(&allowed) ? &allowed : NULL,
+			    &bad)) {
+		online[strcspn(online, "\n")] = '\0';
+		log_err("%s: CPU %d does not exist, is offline or is not allowed to this "
+			"process (online: %s)", a->cpus_opt, bad, online);
+		return -ENODEV;
+	}
+	nvmf_cpus_to_mask(&a->cpus, a->mask, sizeof(a->mask));
+	a->env.core_mask = a->mask;
+	if (CPU_COUNT(&a->cpus) > 1)
+		log_notice("%s: %d CPUs given; the target serves from the first of them "
+			   "(one poll group per CPU is not built yet)", a->cpus_opt,
+			   CPU_COUNT(&a->cpus));
 	return 0;
 }
 
@@ -137,7 +180,19 @@ static int parse_args(int argc, char **argv, struct args *a, int *exit_code)
 			log_info("-e %s: accepted (nvmf_tgt has no tracepoints)", optarg);
 			break;
 		case 'm':
-			a->env.core_mask = optarg;
+			if (nvmf_cpus_parse_mask(optarg, &a->cpus)) {
+				log_err("-m: '%s' is neither a hex CPU mask (0x3) nor a "
+					"list ([0,2-3])", optarg);
+				goto usage;
+			}
+			a->cpus_opt = "-m";
+			break;
+		case OPT_CPUS:
+			if (nvmf_cpus_parse_list(optarg, &a->cpus)) {
+				log_err("--cpus: '%s' is not a CPU list (0,2-3)", optarg);
+				goto usage;
+			}
+			a->cpus_opt = "--cpus";
 			break;
 		case 's':
 			if (parse_mb(optarg, &a->env.mem_mb)) {
@@ -185,6 +240,10 @@ static int parse_args(int argc, char **argv, struct args *a, int *exit_code)
 	if (optind < argc) {
 		log_err("unexpected argument '%s'", argv[optind]);
 		goto usage;
+	}
+	if (a->cpus_opt && cpus_check(a)) {
+		*exit_code = EXIT_USAGE;
+		return 1;
 	}
 	return 0;
 usage:

@@ -16,6 +16,7 @@ BUILD_PKGS=(
 	"uuid-dev:pc=uuid"
 	"libjansson-dev:pc=jansson"
 	"libcunit1-dev:pc=cunit"
+	"libtsan2:file=/usr/lib/x86_64-linux-gnu/libtsan.so.2"
 	"clang:clang"
 	"libclang-rt-14-dev:file=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 )
