@@ -244,12 +244,50 @@ asan_env() { # [EXTRA_ASAN_OPTIONS]
     export LSAN_OPTIONS=exitcode=23:report_objects=1
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=24
 }
+# use_asan_target: run the sanitizer build as $NVMF_TGT (target.sh's nvmf_tgt_exec).
+use_asan_target() {
+    asan_env
+    NVMF_TGT=$E2E_ASAN_TGT
+    [[ -x $NVMF_TGT ]] || fail "no $NVMF_TGT: build it first (make build/nvmf_tgt_asan)"
+}
+# asan_target_stop: SIGTERM; exit status 0 and no report in $NVMF_TGT_LOG.
+asan_target_stop() {
+    local rc=0
+    target_stop_rc nvmf_tgt || rc=$?
+    assert_eq "nvmf_tgt exit status after SIGTERM (0: no sanitizer report)" 0 "$rc"
+    no_sanitizer_report "$NVMF_TGT_LOG"
+    pass "no ASan/LSan/UBSan report in the target's log"
+}
 no_sanitizer_report() { # LOG
     local pat='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer'
     if grep -Eq "$pat" "$1"; then
         grep -En -A40 "$pat" "$1" | head -n 150
         fail "sanitizer report in $1"
     fi
+}
+
+# ---- fio in the background -----------------------------------------------------------------
+# fio_bg VAR NAME DEV LOG [FIO_OPTION...]: 4k random I/O with crc32c verify on DEV until
+# fio_bg_end; its PID goes to VAR.
+fio_bg() {
+    local var=$1 name=$2 dev=$3 log=$4
+    shift 4
+    fio --name="$name" --filename="$dev" --ioengine=libaio --direct=1 --bs=4k --iodepth=8 \
+        --time_based --runtime=3600 --verify=crc32c --verify_fatal=1 --output="$log" \
+        "${@---rw=randrw}" &
+    printf -v "$var" '%s' "$!"
+    at_exit kill "$!"
+}
+# fio_bg_end NAME PID LOG WHAT: fio must still run; SIGINT ends it (exit status non-zero
+# then): its job line must say err= 0 and no verify error. Passes "WHAT".
+fio_bg_end() {
+    local name=$1 pid=$2 log=$3
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; fail "fio $name stopped early"; }
+    kill -INT "$pid"
+    wait "$pid" || true
+    grep -q "$name: .*err= 0" "$log" && ! grep -qi 'verify.*fail\|bad magic\|crc32c' "$log" ||
+        { cat "$log" >&2; fail "fio $name saw errors"; }
+    pass "$4"
 }
 
 # shellcheck source=tests/e2e/target.sh

@@ -103,10 +103,7 @@ wire_up
 write_config
 NVMF_TGT_LOG=$E2E_RESULTS/nvmf_tgt_device.log
 NVMF_TGT_SOCK=/var/tmp/e2e-device.sock
-# The sanitizer build: the teardown paths under test are where memory errors hide.
-asan_env
-NVMF_TGT=$E2E_ASAN_TGT
-[[ -x $NVMF_TGT ]] || fail "no $NVMF_TGT: build it first (make build/nvmf_tgt_asan)"
+use_asan_target # the teardown paths under test are where memory errors hide
 nvmf_tgt_exec "$CONFIG"
 at_exit target_stop nvmf_tgt
 target_wait_listen nvmf_tgt
@@ -124,11 +121,7 @@ DEV_A=$(wait_nvme_dev "$NQN_A")
 DEV_B=$(wait_nvme_dev "$NQN_B")
 log "host A: $DEV_A via rxe0, host B: $DEV_B via rxe1"
 
-fio --name=hostb --filename="$DEV_B" --ioengine=libaio --direct=1 --rw=randrw --bs=4k \
-    --iodepth=8 --size=16M --time_based --runtime=3600 --verify=crc32c \
-    --verify_fatal=1 --verify_backlog=256 --output="$FIO_LOG" &
-FIO_PID=$!
-at_exit kill "$FIO_PID"
+fio_bg FIO_PID hostb "$DEV_B" "$FIO_LOG" --rw=randrw --size=16M --verify_backlog=256
 
 head -c 4M /dev/urandom >/tmp/e2e-device-data
 dd if=/tmp/e2e-device-data of="$DEV_A" bs=1M oflag=direct status=none || fail "host A: write"
@@ -204,11 +197,7 @@ at_exit host_disconnect "$NQN_C"
 DEV_C=$(wait_nvme_dev "$NQN_C")
 assert "host C's queues run on rxet" eval "rdma resource show qp | grep '^link rxet/' | grep -qw 'pid $NVMF_TGT_PID'"
 FIO_C_LOG=/tmp/e2e-device-fio-c.log
-fio --name=hostc --filename="$DEV_C" --ioengine=libaio --direct=1 --rw=randwrite --bs=4k \
-    --iodepth=8 --size=16M --time_based --runtime=3600 --verify=crc32c --verify_fatal=1 \
-    --verify_backlog=128 --output="$FIO_C_LOG" &
-FIO_C_PID=$!
-at_exit kill "$FIO_C_PID"
+fio_bg FIO_C_PID hostc "$DEV_C" "$FIO_C_LOG" --rw=randwrite --size=16M --verify_backlog=128
 sleep 2
 tc qdisc add dev h0 root netem loss 100% && tc qdisc add dev t0 root netem loss 100% ||
     fail "netem on h0/t0"
@@ -222,26 +211,12 @@ c_back() { [[ $(c_ctrls) == 1 ]] && c_live; }
 wait_for 90 "host C reconnecting by itself (a controller on the target again)" c_back
 pass "host C reconnected by itself"
 sleep 2
-kill -0 "$FIO_C_PID" 2>/dev/null || { cat "$FIO_C_LOG" >&2; fail "host C's fio stopped"; }
-kill -INT "$FIO_C_PID"
-wait "$FIO_C_PID" || true
-grep -q 'hostc: .*err= 0' "$FIO_C_LOG" && ! grep -qi 'verify.*fail\|bad magic\|crc32c' "$FIO_C_LOG" ||
-    { cat "$FIO_C_LOG" >&2; fail "host C's fio saw errors"; }
-pass "host C's fio with verify passed across the cut"
+fio_bg_end hostc "$FIO_C_PID" "$FIO_C_LOG" "host C's fio with verify passed across the cut"
 
 # ---- the other host and the target ----------------------------------------------------------
-kill -0 "$FIO_PID" 2>/dev/null || { cat "$FIO_LOG" >&2; fail "host B's fio stopped"; }
-kill -INT "$FIO_PID"
-wait "$FIO_PID" || true
-grep -q 'hostb: .*err= 0' "$FIO_LOG" && ! grep -qi 'verify.*fail\|bad magic\|crc32c' "$FIO_LOG" ||
-    { cat "$FIO_LOG" >&2; fail "host B's fio saw errors"; }
-pass "host B's fio with verify saw no error through it all"
+fio_bg_end hostb "$FIO_PID" "$FIO_LOG" "host B's fio with verify saw no error through it all"
 host_disconnect "$NQN_A" || fail "disconnect A"
 host_disconnect "$NQN_B" || fail "disconnect B"
 host_disconnect "$NQN_C" || fail "disconnect C"
-rc=0
-target_stop_rc nvmf_tgt || rc=$?
-assert_eq "nvmf_tgt exit status after SIGTERM (0: no sanitizer report)" 0 "$rc"
-no_sanitizer_report "$NVMF_TGT_LOG"
-pass "no ASan/LSan/UBSan report in the target's log"
+asan_target_stop
 finish

@@ -110,10 +110,7 @@ truncate -s 64M "$E2E_DISK_MNT/good.img"
 write_config
 NVMF_TGT_LOG=$E2E_RESULTS/nvmf_tgt_disk.log
 NVMF_TGT_SOCK=/var/tmp/e2e-disk.sock
-# The sanitizer build: the teardown paths under test are where memory errors hide.
-asan_env
-NVMF_TGT=$E2E_ASAN_TGT
-[[ -x $NVMF_TGT ]] || fail "no $NVMF_TGT: build it first (make build/nvmf_tgt_asan)"
+use_asan_target # the error paths under test are where memory errors hide
 nvmf_tgt_exec "$CONFIG"
 at_exit target_stop nvmf_tgt
 target_wait_listen nvmf_tgt
@@ -127,11 +124,7 @@ D3=$(wait_ns_dev "$NQN" 3)
 log "namespaces: faulty $D1, good $D2, full $D3"
 
 # Verified I/O on the good namespace for the whole test.
-fio --name=good --filename="$D2" --ioengine=libaio --direct=1 --rw=randrw --bs=4k \
-    --iodepth=8 --size=32M --time_based --runtime=3600 --verify=crc32c \
-    --verify_fatal=1 --verify_backlog=256 --output="$FIO_LOG" &
-FIO_PID=$!
-at_exit kill "$FIO_PID"
+fio_bg FIO_PID good "$D2" "$FIO_LOG" --rw=randrw --size=32M --verify_backlog=256
 sleep 2
 
 # ---- EIO: the device-mapper error range ------------------------------------------------------
@@ -184,19 +177,8 @@ assert "once space is freed, the same write works" \
     --data=/tmp/e2e-disk-blk
 
 # ---- the good namespace and the target -------------------------------------------------------
-sleep 2
-kill -0 "$FIO_PID" 2>/dev/null || { cat "$FIO_LOG" >&2; fail "fio on the good namespace stopped"; }
-# Stopped by SIGINT, fio exits non-zero: its job status tells I/O and verify errors.
-kill -INT "$FIO_PID"
-wait "$FIO_PID" || true
-grep -q 'good: .*err= 0' "$FIO_LOG" && ! grep -qi 'verify.*fail\|bad magic\|crc32c' "$FIO_LOG" ||
-    { cat "$FIO_LOG" >&2; fail "fio on the good namespace saw errors"; }
-pass "fio with verify on the good namespace saw no error"
+fio_bg_end good "$FIO_PID" "$FIO_LOG" "fio with verify on the good namespace saw no error"
 assert "the target is still up" target_alive nvmf_tgt
 host_disconnect "$NQN" || fail "disconnect"
-rc=0
-target_stop_rc nvmf_tgt || rc=$?
-assert_eq "nvmf_tgt exit status after SIGTERM (0: no sanitizer report)" 0 "$rc"
-no_sanitizer_report "$NVMF_TGT_LOG"
-pass "no ASan/LSan/UBSan report in the target's log"
+asan_target_stop
 finish

@@ -61,9 +61,7 @@ EOF
 
 # The sanitizer build: hostile input is where memory errors hide (lib.sh).
 tgt_start() {
-    asan_env
-    NVMF_TGT=$E2E_ASAN_TGT
-    [[ -x $NVMF_TGT ]] || fail "no $NVMF_TGT: build it first (make build/nvmf_tgt_asan)"
+    use_asan_target
     log "starting $NVMF_TGT -L info -c $CONFIG (log: $TGT_LOG)"
     "$NVMF_TGT" --no-huge -s 256 -L info -r /var/tmp/e2e-hostile.sock -c "$CONFIG" \
         >>"$TGT_LOG" 2>&1 &
