@@ -182,6 +182,13 @@ void nvmf_tgt_destroy(struct nvmf_tgt *tgt);
 int nvmf_tgt_add_addr(struct nvmf_tgt *tgt, const struct nvmf_listen_addr *a);
 int nvmf_tgt_find_addr(const struct nvmf_tgt *tgt, const struct nvmf_listen_addr *a);
 /*
+ * Whether a host that connected to address a came through listener l: the
+ * same transport, family and port, and the same address (compared as
+ * addresses, not text) or l is the wildcard.
+ */
+bool nvmf_listen_addr_covers(const struct nvmf_listen_addr *l,
+			     const struct nvmf_listen_addr *a);
+/*
  * Initialize (SPDK's framework_start_init): create the configured transport
  * and listen on every address, then RUNNING. 0, or -ENOENT (no such
  * transport registered), or another -errno (logged).

@@ -289,12 +289,17 @@ static bool ctrlr_on_port(const struct nvmf_ctrlr *c, int port)
 {
 	const struct nvmf_qpair *qp = c->admin;
 	struct nvmf_listen_addr a;
+	int exact;
 
 	if (!qp || !qp->transport->ops->qpair_local_addr)
 		return true;	/* cannot tell: assume it came that way */
 	if (qp->transport->ops->qpair_local_addr(qp, &a))
 		return true;
-	return nvmf_tgt_find_addr(c->tgt, &a) == port;
+	/* A listener of exactly that address, still listed, wins over a wildcard. */
+	exact = nvmf_tgt_find_addr(c->tgt, &a);
+	if (exact >= 0 && exact != port && listener_find(c->subsys, exact) >= 0)
+		return false;
+	return nvmf_listen_addr_covers(&c->tgt->addrs[port], &a);
 }
 
 int nvmf_subsystem_remove_listener(struct nvmf_subsystem *s,

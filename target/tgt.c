@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The target object, the transport registry, start-up and shutdown. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,27 @@ static bool addr_equal(const struct nvmf_listen_addr *a,
 {
 	return !strcasecmp(a->trtype, b->trtype) && !strcasecmp(a->adrfam, b->adrfam) &&
 	       !strcmp(a->traddr, b->traddr) && !strcmp(a->trsvcid, b->trsvcid);
+}
+
+static int addr_family(const char *adrfam)
+{
+	return !strcasecmp(adrfam, "IPv6") ? AF_INET6 : AF_INET;
+}
+
+bool nvmf_listen_addr_covers(const struct nvmf_listen_addr *l,
+			     const struct nvmf_listen_addr *a)
+{
+	int af = addr_family(l->adrfam);
+	unsigned char lb[sizeof(struct in6_addr)], ab[sizeof(struct in6_addr)];
+	size_t len = af == AF_INET6 ? sizeof(struct in6_addr) : sizeof(struct in_addr);
+
+	if (strcasecmp(l->trtype, a->trtype) || af != addr_family(a->adrfam) ||
+	    strtoul(l->trsvcid, NULL, 10) != strtoul(a->trsvcid, NULL, 10))
+		return false;
+	if (inet_pton(af, l->traddr, lb) != 1 || inet_pton(af, a->traddr, ab) != 1)
+		return !strcmp(l->traddr, a->traddr);
+	/* A wildcard listener (0.0.0.0, ::) takes every address of the port. */
+	return !memcmp(lb, ab, len) || !memcmp(lb, (unsigned char[16]){ 0 }, len);
 }
 
 int nvmf_tgt_find_addr(const struct nvmf_tgt *tgt, const struct nvmf_listen_addr *a)

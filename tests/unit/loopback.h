@@ -8,6 +8,7 @@
 #define TESTS_UNIT_LOOPBACK_H
 
 #include <CUnit/Basic.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ struct lo_req {
 struct lo_qp {
 	struct nvmf_qpair qp;
 	int disconnects;
+	struct nvmf_listen_addr local;	/* the address "connected to"; unset: unknown */
 };
 
 static inline uint32_t lo_ioccsz(const struct nvmf_transport *t)
@@ -48,10 +50,21 @@ static inline void lo_qpair_disconnect(struct nvmf_qpair *qp)
 	nvmf_qpair_fini(qp);
 }
 
+static inline int lo_qpair_local_addr(const struct nvmf_qpair *qp, struct nvmf_listen_addr *a)
+{
+	const struct lo_qp *q = (const struct lo_qp *)qp;
+
+	if (!q->local.trtype[0])
+		return -ENOTCONN;
+	*a = q->local;
+	return 0;
+}
+
 static const struct nvmf_transport_ops lo_ops = {
 	.name = "LOOP",
 	.req_complete = lo_req_complete,
 	.qpair_disconnect = lo_qpair_disconnect,
+	.qpair_local_addr = lo_qpair_local_addr,
 	.ioccsz_bytes = lo_ioccsz,
 	.msdbd = 1,
 };

@@ -201,6 +201,55 @@ static void test_host_removed(void)
 	nvmf_tgt_destroy(tgt);
 }
 
+static void set_local(struct lo_qp *q, const char *adrfam, const char *traddr,
+		      const char *svc)
+{
+	snprintf(q->local.trtype, sizeof(q->local.trtype), "RDMA");
+	snprintf(q->local.adrfam, sizeof(q->local.adrfam), "%s", adrfam);
+	snprintf(q->local.traddr, sizeof(q->local.traddr), "%s", traddr);
+	snprintf(q->local.trsvcid, sizeof(q->local.trsvcid), "%s", svc);
+}
+
+#define LISTENER(fam, addr, svc) "{\"nqn\":\"" NQN1 "\",\"listen_address\":{" \
+	"\"trtype\":\"RDMA\",\"adrfam\":\"" fam "\",\"traddr\":\"" addr "\"," \
+	"\"trsvcid\":\"" svc "\"}}"
+
+/*
+ * Removing a listener drops the controllers that came through it: matched
+ * as addresses (a wildcard covers its port, IPv6 in any spelling), and a
+ * listener of the exact address, still listed, keeps its own hosts.
+ */
+static void test_listener_removed(void)
+{
+	struct nvmf_tgt *tgt = live_tgt();
+	struct lo_qp a, b, c;
+
+	CU_ASSERT_EQUAL(call(tgt, "nvmf_subsystem_add_listener",
+			     LISTENER("IPv4", "0.0.0.0", "4420")), 0);
+	CU_ASSERT_EQUAL(call(tgt, "nvmf_subsystem_add_listener",
+			     LISTENER("IPv4", "10.0.0.9", "4421")), 0);
+	CU_ASSERT_EQUAL(call(tgt, "nvmf_subsystem_add_listener",
+			     LISTENER("IPv6", "0:0:0:0:0:0:0:1", "4422")), 0);
+	lo_admin_up(tgt, &a, NQN1, 0);
+	set_local(&a, "IPv4", "10.0.0.9", "4420");	/* through the wildcard */
+	lo_admin_up(tgt, &b, NQN1, 0);
+	set_local(&b, "IPv4", "10.0.0.9", "4421");
+	lo_admin_up(tgt, &c, NQN1, 0);
+	set_local(&c, "IPv6", "::1", "4422");
+	CU_ASSERT_EQUAL(call(tgt, "nvmf_subsystem_remove_listener",
+			     LISTENER("IPv4", "0.0.0.0", "4420")), 0);
+	CU_ASSERT_EQUAL(a.disconnects, 1);
+	CU_ASSERT_EQUAL(b.disconnects + c.disconnects, 0);
+	CU_ASSERT_EQUAL(call(tgt, "nvmf_subsystem_remove_listener",
+			     LISTENER("IPv6", "0:0:0:0:0:0:0:1", "4422")), 0);
+	CU_ASSERT_EQUAL(c.disconnects, 1);
+	CU_ASSERT_EQUAL(b.disconnects, 0);
+	CU_ASSERT_EQUAL(call(tgt, "nvmf_subsystem_remove_listener",
+			     LISTENER("IPv4", "10.0.0.9", "4421")), 0);
+	CU_ASSERT_EQUAL(b.disconnects, 1);
+	nvmf_tgt_destroy(tgt);
+}
+
 static void test_discovery_changed(void)
 {
 	struct nvmf_tgt *tgt = live_tgt();
@@ -386,6 +435,7 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		{ "namespace add/remove: AEN, changed list, I/O refused", test_ns_add_remove_aen },
+		{ "listener removal: the controllers that came through it", test_listener_removed },
 		{ "namespace masking: nvmf_ns_add_host/remove_host", test_ns_masking },
 		{ "host removed, subsystem deleted: exactly those controllers go",
 		  test_host_removed },
