@@ -172,6 +172,8 @@ struct nvmf_tgt {
 	struct nvmf_rpc_server *rpc;
 	bool dry_run;		/* RPCs validate only: no files, memory, transport
 				   or signals (config checks, fuzzing) */
+	int group_cpus[NVMF_MAX_POLL_GROUPS];	/* -m/--cpus: poll groups */
+	int ngroup_cpus;
 	uint64_t admin_qpairs, io_qpairs;	/* connected since start */
 	uint64_t completed_io;			/* NVMe I/O commands completed */
 };

@@ -53,9 +53,9 @@ static void usage(FILE *f, const char *prog)
 		"  -r, --rpc-socket PATH JSON-RPC socket (default %s)\n"
 		"      --wait-for-rpc    hold initialization (transport, listeners)\n"
 		"                        until the framework_start_init RPC\n"
-		"  -m, --cpumask MASK    CPUs as a hex mask (0x3) or a list ([0,2-3]);\n"
-		"                        the target runs on the first (default: any\n"
-		"                        CPU, unpinned)\n"
+		"  -m, --cpumask MASK    CPUs as a hex mask (0x3) or a list ([0,2-3]):\n"
+		"                        one poll group pinned to each, host queues\n"
+		"                        spread over them (default: one, unpinned)\n"
 		"      --cpus LIST       the same as a list: 0,2-3\n"
 		"  -s, --mem-size MB     memory in MiB (default: hugepages on demand,\n"
 		"                        a cap of 512 with --no-huge)\n"
@@ -146,10 +146,6 @@ static int cpus_check(struct args *a)
 	}
 	nvmf_cpus_to_mask(&a->cpus, a->mask, sizeof(a->mask));
 	a->env.core_mask = a->mask;
-	if (CPU_COUNT(&a->cpus) > 1)
-		log_notice("%s: %d CPUs given; the target serves from the first of them "
-			   "(one poll group per CPU is not built yet)", a->cpus_opt,
-			   CPU_COUNT(&a->cpus));
 	return 0;
 }
 
@@ -386,6 +382,14 @@ int main(int argc, char **argv)
 		log_err("out of memory");
 		env_fini();
 		return EXIT_RUNTIME;
+	}
+	if (a.cpus_opt) {
+		for (int c = 0; c < CPU_SETSIZE && tgt->ngroup_cpus < NVMF_MAX_POLL_GROUPS; c++)
+			if (CPU_ISSET(c, &a.cpus))
+				tgt->group_cpus[tgt->ngroup_cpus++] = c;
+		if (tgt->ngroup_cpus > 1)
+			log_notice("%d poll groups, on CPUs %s (the first on the main thread)",
+				   tgt->ngroup_cpus, a.mask);
 	}
 	code = serve(tgt, &a);
 	nvmf_tgt_destroy(tgt);

@@ -195,6 +195,15 @@ void nvmf_req_fail(struct nvmf_req *req, nvme_status status);
 bool nvmf_req_zcopy_start(struct nvmf_req *req);
 void nvmf_req_zcopy_end(struct nvmf_req *req);
 
+/*
+ * Poll groups: the CPUs the target was given (-m, --cpus), the first being
+ * the main thread's. A transport runs one poll group per CPU; with one CPU
+ * (or none given) everything runs on the main thread. Returns how many CPUs
+ * were put in cpus[max].
+ */
+#define NVMF_MAX_POLL_GROUPS	64
+int nvmf_tgt_poll_group_cpus(const struct nvmf_tgt *tgt, int *cpus, int max);
+
 /* ---- The event loop, shared by core and transports ---- */
 
 /*

@@ -35,6 +35,14 @@ const struct nvmf_transport_ops *nvmf_transport_find(const char *name)
 	return NULL;
 }
 
+int nvmf_tgt_poll_group_cpus(const struct nvmf_tgt *tgt, int *cpus, int max)
+{
+	int n = tgt->ngroup_cpus < max ? tgt->ngroup_cpus : max;
+
+	memcpy(cpus, tgt->group_cpus, (size_t)n * sizeof(*cpus));
+	return n;
+}
+
 void nvmf_transport_opts_init(struct nvmf_transport_opts *o)
 {
 	memset(o, 0, sizeof(*o));

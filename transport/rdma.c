@@ -15,6 +15,7 @@
 
 #include "memmap/env.h"
 #include "memmap/log.h"
+#include "target/thread.h"
 #include "transport/rdma_int.h"
 
 #define NO_DEVICE_HELP \
@@ -534,6 +535,10 @@ void nvmf_rdma_device_free(struct nvmf_rdma_device *dev)
 	if (dev->channel && (rc = ibv_destroy_comp_channel(dev->channel)))
 		log_err("rdma: %s: ibv_destroy_comp_channel failed: %s", dev->name,
 			strerror(rc));
+	if (dev->primary) {	/* the PD and MR map are the primary's */
+		free(dev);
+		return;
+	}
 	nvmf_rdma_mr_map_destroy(&dev->mr_map);
 	if (dev->pd && (rc = ibv_dealloc_pd(dev->pd)))
 		log_err("rdma: %s: ibv_dealloc_pd failed: %s", dev->name, strerror(rc));
@@ -665,6 +670,8 @@ static int device_pollers(struct nvmf_rdma_device *dev)
 				      dev->channel->fd, dev);
 	if (!dev->poller)
 		return -ENOMEM;
+	if (dev->primary)
+		return 0;	/* async events: the primary's */
 	rc = fd_nonblock(dev->ctx->async_fd);
 	if (rc) {
 		log_err("rdma: %s: async event fd: %s", dev->name, strerror(-rc));
@@ -686,6 +693,7 @@ static int device_add(struct nvmf_rdma_transport *rt, struct ibv_context *ctx)
 		return -ENOMEM;
 	dev->rt = rt;
 	dev->ctx = ctx;
+	dev->pool = &rt->pool;
 	TAILQ_INIT(&dev->conns);
 	TAILQ_INIT(&dev->dying);
 	TAILQ_INIT(&dev->flush);
@@ -704,6 +712,42 @@ err:
 	log_err("rdma: device %s not usable", dev->name);
 	nvmf_rdma_device_free(dev);
 	return rc;
+}
+
+/* On g's thread: g's own CQ, SRQ and poller for primary p. */
+int nvmf_rdma_device_clone(struct nvmf_rdma_group *g, struct nvmf_rdma_device *p)
+{
+	struct nvmf_rdma_device *dev = calloc(1, sizeof(*dev));
+	int rc;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->rt = p->rt;
+	dev->group = g;
+	dev->primary = p;
+	dev->pool = &g->pool;
+	dev->ctx = p->ctx;
+	dev->attr = p->attr;
+	dev->pd = p->pd;
+	dev->mr_map = p->mr_map;
+	dev->max_sge = p->max_sge;
+	dev->send_with_inv = p->send_with_inv;
+	snprintf(dev->name, sizeof(dev->name), "%s", p->name);
+	TAILQ_INIT(&dev->conns);
+	TAILQ_INIT(&dev->dying);
+	TAILQ_INIT(&dev->flush);
+	rc = device_cq_create(dev);
+	if (!rc)
+		rc = srq_create(dev);
+	if (!rc)
+		rc = device_pollers(dev);
+	if (rc) {
+		log_err("rdma: %s: poll group %d: cannot set up its queues", dev->name, g->idx);
+		nvmf_rdma_device_free(dev);
+		return rc;
+	}
+	TAILQ_INSERT_TAIL(&g->devices, dev, link);
+	return 0;
 }
 
 static int devices_open(struct nvmf_rdma_transport *rt)
@@ -737,7 +781,10 @@ int nvmf_rdma_devices_rescan(struct nvmf_rdma_transport *rt)
 		if (nvmf_rdma_device_find(rt, list[i]))
 			continue;
 		log_notice("rdma: new RDMA device %s", ibv_get_device_name(list[i]->device));
-		added += device_add(rt, list[i]) == 0;
+		if (device_add(rt, list[i]))
+			continue;
+		nvmf_rdma_groups_device_added(rt, TAILQ_LAST(&rt->devices, nvmf_rdma_device_list));
+		added++;
 	}
 	/* The old list held the gone devices open: librdmacm closes them now. */
 	if (rt->ctx_list)
@@ -781,20 +828,29 @@ static int opts_check(const struct nvmf_transport_opts *o)
 	return 0;
 }
 
-static int pool_create(struct nvmf_rdma_transport *rt)
+/*
+ * One pool per poll group, num_shared_buffers split between them (each at
+ * least one largest I/O): no buffer is ever shared between threads.
+ */
+int nvmf_rdma_pool_create(struct nvmf_rdma_transport *rt, struct nvmf_rdma_pool *pool,
+			  void **mem)
 {
 	const struct nvmf_transport_opts *o = &rt->t.opts;
-	size_t len = (size_t)o->num_shared_buffers * o->io_unit_size;
+	uint32_t min = (o->max_io_size + o->io_unit_size - 1) / o->io_unit_size + NVMF_RDMA_MSDBD;
+	uint32_t count = o->num_shared_buffers / (uint32_t)(rt->ngroups > 1 ? rt->ngroups : 1);
+	size_t len;
 
-	rt->pool_mem = env_dma_zalloc(len, 4096);
-	if (!rt->pool_mem) {
+	if (count < min)
+		count = min;
+	len = (size_t)count * o->io_unit_size;
+	*mem = env_dma_zalloc(len, 4096);
+	if (!*mem) {
 		log_err("rdma: cannot allocate %u data buffers of %u bytes (%zu MiB) of "
 			"registered memory: lower num_shared_buffers or give more memory (-s)",
-			o->num_shared_buffers, o->io_unit_size, len >> 20);
+			count, o->io_unit_size, len >> 20);
 		return -ENOMEM;
 	}
-	if (nvmf_rdma_pool_init(&rt->pool, rt->pool_mem, o->num_shared_buffers,
-				o->io_unit_size)) {
+	if (nvmf_rdma_pool_init(pool, *mem, count, o->io_unit_size)) {
 		log_err("rdma: out of memory for the buffer pool");
 		return -ENOMEM;
 	}
@@ -828,6 +884,22 @@ static void cm_arm(void *arg)
 
 static void rdma_destroy(struct nvmf_transport *t);
 
+/* The CPUs given: one poll group each; the groups' messages to the core. */
+static int groups_count(struct nvmf_rdma_transport *rt)
+{
+	int cpus[NVMF_MAX_POLL_GROUPS];
+	int n = nvmf_tgt_poll_group_cpus(rt->t.tgt, cpus, NVMF_MAX_POLL_GROUPS);
+
+	if (n <= 1)
+		return 0;
+	rt->main_mbox = nvmf_mbox_create(rt->t.tgt, "rdma_core", NVMF_RDMA_MBOX_SIZE);
+	rt->groups = calloc((size_t)n, sizeof(*rt->groups));
+	if (!rt->main_mbox || !rt->groups)
+		return -ENOMEM;
+	rt->ngroups = n;
+	return 0;
+}
+
 static struct nvmf_transport *rdma_create(struct nvmf_tgt *tgt,
 					  const struct nvmf_transport_opts *opts)
 {
@@ -847,7 +919,10 @@ static struct nvmf_transport *rdma_create(struct nvmf_tgt *tgt,
 	TAILQ_INIT(&rt->devices);
 	TAILQ_INIT(&rt->listeners);
 	TAILQ_INIT(&rt->pool.waiting);
-	if (cm_channel_open(rt) || pool_create(rt) || devices_open(rt))
+	rt->ngroups = 1;
+	if (cm_channel_open(rt) || groups_count(rt) ||
+	    nvmf_rdma_pool_create(rt, &rt->pool, &rt->pool_mem) || devices_open(rt) ||
+	    nvmf_rdma_groups_start(rt))
 		goto err;
 	rt->cm_poller = nvmf_poller_add(tgt, "rdma_cm", nvmf_rdma_cm_poll, cm_arm,
 					rt->cm_channel->fd, rt);
@@ -892,6 +967,7 @@ static void rdma_destroy(struct nvmf_transport *t)
 	if (!rt)
 		return;
 	rt->destroying = true;
+	nvmf_rdma_groups_stop(rt);
 	nvmf_rdma_listeners_destroy(rt);
 	if (rt->cm_poller)
 		nvmf_poller_del(t->tgt, rt->cm_poller);
@@ -905,18 +981,29 @@ static void rdma_destroy(struct nvmf_transport *t)
 		rdma_free_devices(rt->ctx_list);
 	if (rt->cm_channel)
 		rdma_destroy_event_channel(rt->cm_channel);
+	nvmf_mbox_destroy(t->tgt, rt->main_mbox);
+	free(rt->groups);
 	free(rt);
 }
 
 static void rdma_qpair_disconnect(struct nvmf_qpair *qp)
 {
-	nvmf_rdma_conn_disconnect((struct nvmf_rdma_conn *)qp, "asked by the core");
+	struct nvmf_rdma_conn *c = (struct nvmf_rdma_conn *)qp;
+
+	if (c->dev->group)
+		nvmf_rdma_group_disconnect(c);
+	else
+		nvmf_rdma_conn_disconnect(c, "asked by the core");
 }
 
 static void rdma_req_complete(struct nvmf_req *req)
 {
 	struct nvmf_rdma_conn *c = (struct nvmf_rdma_conn *)req->qpair;
 
+	if (c->dev->group) {
+		nvmf_rdma_group_complete(c, req);
+		return;
+	}
 	nvmf_rdma_req_complete(req);
 	if (c->zombie && c->qp.executing == 0)
 		nvmf_rdma_conn_release(c);
@@ -936,7 +1023,7 @@ static int rdma_get_stats(struct nvmf_transport *t, struct nvmf_transport_dev_st
 		snprintf(out[n].name, sizeof(out[n].name), "%s", dev->name);
 		n++;
 	}
-	return n;
+	return n + nvmf_rdma_groups_stats(rt, out + n, max - n);
 }
 
 static uint32_t rdma_ioccsz_bytes(const struct nvmf_transport *t)

@@ -101,14 +101,29 @@ static void conn_qp_destroy(struct nvmf_rdma_conn *c)
 		c->cm_id->qp = NULL;
 }
 
+/*
+ * The core forgets the queue. A grouped queue's core lives on the main
+ * thread: fini goes there and comes back (fini_wait until then), except at
+ * transport teardown, when the main thread waits for this one.
+ */
+static void conn_core_fini(struct nvmf_rdma_conn *c)
+{
+	if (!c->core_init)
+		return;
+	c->core_init = false;
+	if (c->dev->group && !c->dev->rt->destroying) {
+		c->fini_wait = true;
+		nvmf_rdma_group_core_fini(c);
+		return;
+	}
+	nvmf_qpair_fini(&c->qp.qpair);
+}
+
 void nvmf_rdma_conn_release(struct nvmf_rdma_conn *c)
 {
 	struct nvmf_rdma_device *dev = c->dev;
 
-	if (c->core_init) {
-		c->core_init = false;
-		nvmf_qpair_fini(&c->qp.qpair);
-	}
+	conn_core_fini(c);
 	conn_qp_destroy(c);
 	nvmf_rdma_conn_unflush(c);
 	if (c->on_dying)
@@ -130,18 +145,15 @@ static void conn_teardown(struct nvmf_rdma_conn *c)
 {
 	struct nvmf_rdma_device *dev = c->dev;
 
-	if (c->core_init) {
-		c->core_init = false;
-		nvmf_qpair_fini(&c->qp.qpair);
-	}
+	conn_core_fini(c);
 	if (c->ibqp) {
 		conn_qp_destroy(c);
 		/* Completions of the QP still in the shared CQ: handle them now. */
 		while (nvmf_rdma_device_poll_cq(dev) > 0)
 			;
 	}
-	if (nvmf_rdma_qpair_drop(&c->qp) > 0) {
-		c->zombie = true;	/* rdma_req_complete frees it */
+	if (nvmf_rdma_qpair_drop(&c->qp) > 0 || c->fini_wait) {
+		c->zombie = true;	/* the last completion (or fini) frees it */
 		return;
 	}
 	nvmf_rdma_conn_release(c);
@@ -255,8 +267,8 @@ static void conn_opts(struct nvmf_rdma_conn *c, uint16_t depth,
 	const struct nvmf_transport_opts *o = &dev->rt->t.opts;
 
 	c->cm_type = NVMF_RDMA_CM_CONN;
-	c->qp.io = &nvmf_rdma_io;
-	c->qp.pool = &dev->rt->pool;
+	c->qp.io = dev->group ? &nvmf_rdma_io_grouped : &nvmf_rdma_io;
+	c->qp.pool = dev->pool;
 	c->qp.mr_map = dev->mr_map;
 	c->qp.lim.max_io_size = o->max_io_size;
 	c->qp.lim.icd_size = o->in_capsule_data_size;
@@ -364,7 +376,7 @@ static void cm_connect(struct nvmf_rdma_transport *rt, struct rdma_cm_id *id,
 		       const struct rdma_conn_param *host)
 {
 	struct nvmf_rdma_device *dev = nvmf_rdma_device_find(rt, id->verbs);
-	struct nvmf_rdma_conn *c;
+	struct nvmf_rdma_group *g;
 	uint16_t qid = 0, depth = 0;
 	int sts;
 
@@ -381,7 +393,18 @@ static void cm_connect(struct nvmf_rdma_transport *rt, struct rdma_cm_id *id,
 		cm_reject(id, sts);
 		return;
 	}
-	c = conn_create(dev, id, depth, host);
+	g = nvmf_rdma_group_pick(rt);
+	if (g)
+		nvmf_rdma_group_accept(g, id, qid, depth, host);
+	else
+		nvmf_rdma_conn_start(dev, id, qid, depth, host);
+}
+
+void nvmf_rdma_conn_start(struct nvmf_rdma_device *dev, struct rdma_cm_id *id,
+			  uint16_t qid, uint16_t depth, const struct rdma_conn_param *host)
+{
+	struct nvmf_rdma_conn *c = conn_create(dev, id, depth, host);
+
 	if (!c) {
 		cm_reject(id, NVMF_RDMA_REJ_NO_RESOURCES);
 		return;
@@ -389,7 +412,11 @@ static void cm_connect(struct nvmf_rdma_transport *rt, struct rdma_cm_id *id,
 	if (conn_accept(c, host)) {
 		c->cm_gone = true;
 		nvmf_rdma_conn_disconnect(c, "accept failed");
+		return;
 	}
+	if (dev->group)
+		log_info("rdma: %s: host queue %u (QP 0x%x) on poll group %d (CPU %d)",
+			 dev->name, qid, c->qp_num, dev->group->idx, dev->group->cpu);
 }
 
 /* ---- Listeners ---- */
@@ -617,6 +644,7 @@ void nvmf_rdma_device_removed(struct nvmf_rdma_transport *rt, struct ibv_context
 	dev->removed = true;
 	TAILQ_FOREACH(c, &dev->conns, link)
 		nvmf_rdma_conn_disconnect(c, "device removed");
+	nvmf_rdma_groups_device_removed(rt, dev);
 }
 
 /* Removed devices whose queues are all gone: release them. */
@@ -627,7 +655,7 @@ static void devices_gc(struct nvmf_rdma_transport *rt)
 
 	for (dev = TAILQ_FIRST(&rt->devices); dev; dev = next) {
 		next = TAILQ_NEXT(dev, link);
-		if (!dev->removed || !TAILQ_EMPTY(&dev->conns))
+		if (!dev->removed || !TAILQ_EMPTY(&dev->conns) || dev->clones)
 			continue;
 		TAILQ_REMOVE(&rt->devices, dev, link);
 		log_notice("rdma: device %s released", dev->name);
@@ -648,8 +676,8 @@ static struct nvmf_rdma_conn *event_conn(struct rdma_cm_id *id)
 	return nvmf_rdma_container_of(type, struct nvmf_rdma_conn, cm_type);
 }
 
-static void cm_conn_event(struct rdma_cm_id *id, enum rdma_cm_event_type type,
-			  int status)
+void nvmf_rdma_cm_conn_event(struct rdma_cm_id *id, enum rdma_cm_event_type type,
+			     int status)
 {
 	struct nvmf_rdma_conn *c = event_conn(id);
 
@@ -697,7 +725,7 @@ static void cm_event(struct nvmf_rdma_transport *rt, struct rdma_cm_event *ev)
 		break;
 	case RDMA_CM_EVENT_DEVICE_REMOVAL:
 		/* The queue first: device_removed may destroy a listener's id. */
-		cm_conn_event(e.id, e.type, e.status);
+		nvmf_rdma_cm_conn_event(e.id, e.type, e.status);
 		nvmf_rdma_device_removed(rt, e.id->verbs);
 		break;
 	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
@@ -706,7 +734,7 @@ static void cm_event(struct nvmf_rdma_transport *rt, struct rdma_cm_event *ev)
 		log_warn("rdma: the address of an RDMA listener or queue changed");
 		break;
 	default:
-		cm_conn_event(e.id, e.type, e.status);
+		nvmf_rdma_cm_conn_event(e.id, e.type, e.status);
 	}
 }
 

@@ -21,8 +21,12 @@
 #define NVMF_RDMA_MAX_SGE	16	/* SGEs per data WR we ask for */
 #define NVMF_RDMA_RECV_SGE	2	/* a capsule buffer may span two MRs */
 #define NVMF_RDMA_CQ_MIN	1024
+#define NVMF_RDMA_MBOX_SIZE	65536	/* messages between the core and a group */
 
 struct nvmf_rdma_transport;
+struct nvmf_rdma_group;
+struct nvmf_thread;
+struct nvmf_mbox;
 
 /* What an rdma_cm_id's context points to. */
 enum nvmf_rdma_cm_type {
@@ -30,9 +34,20 @@ enum nvmf_rdma_cm_type {
 	NVMF_RDMA_CM_CONN,
 };
 
+/*
+ * A device as one poll group sees it. The main thread's (group 0) is the
+ * primary: it owns the context's PD and MR map and reads its async events.
+ * Every other group has a clone of it with its own completion channel, CQ,
+ * shared receive queue, poller and queues, borrowing the primary's PD and
+ * MR map (translations are lock-free reads).
+ */
 struct nvmf_rdma_device {
 	TAILQ_ENTRY(nvmf_rdma_device) link;
 	struct nvmf_rdma_transport *rt;
+	struct nvmf_rdma_group *group;		/* NULL: the main thread's */
+	struct nvmf_rdma_device *primary;	/* a clone's; NULL for a primary */
+	unsigned int clones;			/* a primary's live clones */
+	struct nvmf_rdma_pool *pool;		/* its group's data buffers */
 	struct ibv_context *ctx;
 	struct ibv_device_attr attr;
 	struct ibv_pd *pd;
@@ -77,6 +92,7 @@ struct nvmf_rdma_conn {
 	bool on_dying;
 	bool zombie;		/* verbs gone, waits for the core's requests */
 	bool on_flush;
+	bool fini_wait;		/* grouped: the core's fini not done yet */
 	struct ibv_send_wr *send_head, *send_tail;	/* posts waiting */
 	struct ibv_recv_wr *recv_head, *recv_tail;
 	struct nvmf_rdma_recv *recvs;	/* no SRQ: this queue's capsules */
@@ -103,16 +119,33 @@ struct nvmf_rdma_transport {
 	struct nvmf_poller *cm_poller;
 	uint64_t cm_polled_us;		/* last look at the CM channel */
 	struct ibv_context **ctx_list;
-	TAILQ_HEAD(, nvmf_rdma_device) devices;
+	TAILQ_HEAD(nvmf_rdma_device_list, nvmf_rdma_device) devices;
 	TAILQ_HEAD(, nvmf_rdma_listener) listeners;
 	struct nvmf_rdma_pool pool;
 	void *pool_mem;
 	struct nvmf_timer *retry_timer;	/* lost listeners: find devices, bind */
+	struct nvmf_rdma_group **groups;	/* [1..ngroups-1]: threads; [0] NULL */
+	int ngroups;
+	unsigned int next_group;	/* round robin */
+	struct nvmf_mbox *main_mbox;	/* groups -> core (main thread) */
 	uint32_t recv_len;	/* capsule buffer: SQE + in-capsule data */
 	bool destroying;
 };
 
+/* A poll group on a thread of its own (rdma_group.c). */
+struct nvmf_rdma_group {
+	struct nvmf_rdma_transport *rt;
+	int idx, cpu;
+	struct nvmf_thread *th;
+	struct rdma_event_channel *cm_channel;	/* its queues' CM ids migrate here */
+	struct nvmf_poller *cm_poller;
+	TAILQ_HEAD(, nvmf_rdma_device) devices;	/* clones */
+	struct nvmf_rdma_pool pool;
+	void *pool_mem;
+};
+
 extern const struct nvmf_rdma_io_ops nvmf_rdma_io;
+extern const struct nvmf_rdma_io_ops nvmf_rdma_io_grouped;
 
 /* rdma.c */
 struct nvmf_rdma_device *nvmf_rdma_device_find(struct nvmf_rdma_transport *rt,
@@ -126,6 +159,9 @@ int nvmf_rdma_cq_reserve(struct nvmf_rdma_device *dev, int slots);
 void nvmf_rdma_device_free(struct nvmf_rdma_device *dev);
 void nvmf_rdma_qpn_add(struct nvmf_rdma_device *dev, struct nvmf_rdma_conn *c);
 void nvmf_rdma_qpn_del(struct nvmf_rdma_device *dev, struct nvmf_rdma_conn *c);
+int nvmf_rdma_device_clone(struct nvmf_rdma_group *g, struct nvmf_rdma_device *p);
+int nvmf_rdma_pool_create(struct nvmf_rdma_transport *rt, struct nvmf_rdma_pool *pool,
+			  void **mem);
 /* Take devices that appeared since the last look; drop references to gone ones. */
 int nvmf_rdma_devices_rescan(struct nvmf_rdma_transport *rt);
 
@@ -138,10 +174,38 @@ void nvmf_rdma_conn_disconnect(struct nvmf_rdma_conn *c, const char *why);
 int nvmf_rdma_conns_reap(struct nvmf_rdma_device *dev);
 void nvmf_rdma_conn_release(struct nvmf_rdma_conn *c);
 int nvmf_rdma_qpair_local_addr(const struct nvmf_qpair *qp, struct nvmf_listen_addr *a);
+/* Set up a host queue on dev (its group's thread) and accept it, or reject. */
+void nvmf_rdma_conn_start(struct nvmf_rdma_device *dev, struct rdma_cm_id *id,
+			  uint16_t qid, uint16_t depth, const struct rdma_conn_param *host);
+/* One CM event of a queue (any group's channel). */
+void nvmf_rdma_cm_conn_event(struct rdma_cm_id *id, enum rdma_cm_event_type type,
+			     int status);
 /* A device is gone (CM event or async event): close its queues and listeners. */
 void nvmf_rdma_device_removed(struct nvmf_rdma_transport *rt, struct ibv_context *ctx);
 /* Try lost listeners again soon (a port came up, a device came back). */
 void nvmf_rdma_listen_retry(struct nvmf_rdma_transport *rt, uint64_t delay_us);
 void nvmf_rdma_listen_retry_fn(void *rt);
+
+/* rdma_group.c */
+int nvmf_rdma_groups_start(struct nvmf_rdma_transport *rt);
+void nvmf_rdma_groups_stop(struct nvmf_rdma_transport *rt);
+/* The group for a new host queue (round robin); NULL: the main thread. */
+struct nvmf_rdma_group *nvmf_rdma_group_pick(struct nvmf_rdma_transport *rt);
+/* Hand a host queue's CM id to group g, which sets it up and accepts it. */
+void nvmf_rdma_group_accept(struct nvmf_rdma_group *g, struct rdma_cm_id *id, uint16_t qid,
+			    uint16_t depth, const struct rdma_conn_param *host);
+/* Core -> a grouped queue (main thread): run on the queue's group. */
+void nvmf_rdma_group_complete(struct nvmf_rdma_conn *c, struct nvmf_req *req);
+void nvmf_rdma_group_disconnect(struct nvmf_rdma_conn *c);
+/* A grouped queue's nvmf_qpair_fini, on the main thread, then back. */
+void nvmf_rdma_group_core_fini(struct nvmf_rdma_conn *c);
+/* A primary came or went: every group adds or drops its clone. */
+void nvmf_rdma_groups_device_added(struct nvmf_rdma_transport *rt,
+				   struct nvmf_rdma_device *p);
+void nvmf_rdma_groups_device_removed(struct nvmf_rdma_transport *rt,
+				     struct nvmf_rdma_device *p);
+/* Per-group device counters (clones), after the primaries'. */
+int nvmf_rdma_groups_stats(struct nvmf_rdma_transport *rt,
+			   struct nvmf_transport_dev_stats *out, int max);
 
 #endif

@@ -114,6 +114,7 @@ struct nvmf_rdma_req {
 	struct nvmf_rdma_wr_ctx data_ctx;
 	struct nvmf_rdma_wr_ctx send_ctx;
 	bool zcopy;			/* data in the namespace: no buffers */
+	nvme_status fail_st;		/* io->fail's status, handed to another thread */
 	uint16_t sq_used;		/* send queue slots held */
 	uint16_t reads;			/* READ WRs outstanding */
 	uint32_t nbufs;

@@ -21,9 +21,10 @@ NVMF_TGT ?= $(abspath $(BUILD)/nvmf_tgt)
 E2E_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror
 # Each test boots its own VM: script[:arg...]
 E2E_TESTS ?= t_verbs.sh t_basic.sh:kernel t_basic.sh:nvmf_tgt t_asan.sh t_rpc.sh t_faults.sh t_disk.sh \
-	t_device.sh t_hostile.sh
+	t_device.sh t_hostile.sh t_multicore.sh
 # These run the sanitizer build of the target: build it when one is on the list.
-E2E_ASAN_TESTS := t_asan.sh% t_faults.sh% t_disk.sh% t_device.sh% t_hostile.sh%
+E2E_ASAN_TESTS := t_asan.sh% t_faults.sh% t_disk.sh% t_device.sh% t_hostile.sh% \
+	t_multicore.sh%
 E2E_ASAN_TGT_DEP = $(if $(filter $(E2E_ASAN_TESTS),$(notdir $(E2E_TESTS))),$(BUILD)/nvmf_tgt_asan)
 
 # make run / make bench-e2e settings
