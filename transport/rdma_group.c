@@ -115,9 +115,17 @@ static void grp_complete_msg(void *arg)
 	conn_maybe_release(c);
 }
 
+/*
+ * While a group tears down at shutdown (grp_fini, the main thread waiting
+ * for it), the core's answers to its queues come from that same thread:
+ * run them at once, nobody else would.
+ */
 void nvmf_rdma_group_complete(struct nvmf_rdma_conn *c, struct nvmf_req *req)
 {
-	to_group(c->dev->group, grp_complete_msg, req);
+	if (c->dev->group->finishing)
+		grp_complete_msg(req);
+	else
+		to_group(c->dev->group, grp_complete_msg, req);
 }
 
 static void grp_disconnect_msg(void *arg)
@@ -127,7 +135,10 @@ static void grp_disconnect_msg(void *arg)
 
 void nvmf_rdma_group_disconnect(struct nvmf_rdma_conn *c)
 {
-	to_group(c->dev->group, grp_disconnect_msg, c);
+	if (c->dev->group->finishing)
+		grp_disconnect_msg(c);
+	else
+		to_group(c->dev->group, grp_disconnect_msg, c);
 }
 
 static void grp_fini_done_msg(void *arg)
@@ -376,6 +387,7 @@ static void grp_fini(void *arg)
 	struct nvmf_rdma_device *dev;
 	struct nvmf_rdma_conn *c;
 
+	g->finishing = true;
 	while ((dev = TAILQ_FIRST(&g->devices))) {
 		TAILQ_FOREACH(c, &dev->conns, link)
 			nvmf_rdma_conn_disconnect(c, "target shutting down");

@@ -142,6 +142,7 @@ struct nvmf_rdma_group {
 	TAILQ_HEAD(, nvmf_rdma_device) devices;	/* clones */
 	struct nvmf_rdma_pool pool;
 	void *pool_mem;
+	bool finishing;		/* grp_fini runs: the core calls in from this thread */
 };
 
 extern const struct nvmf_rdma_io_ops nvmf_rdma_io;
