@@ -49,6 +49,8 @@ void nvmf_loop_bind(struct nvmf_loop_state *l);
 /* Run until nvmf_loop_stop. 0, or -errno if epoll itself failed. */
 int nvmf_loop_run(struct nvmf_tgt *tgt);
 void nvmf_loop_stop(struct nvmf_tgt *tgt);
+/* Stop the calling thread's loop with an error: nvmf_loop_run returns err. */
+void nvmf_loop_fail(struct nvmf_tgt *tgt, int err);
 /*
  * One pass for tests and shutdown: poll every poller and due timer; if
  * nothing was done, sleep up to timeout_ms in epoll (0: don't sleep).
@@ -174,6 +176,8 @@ struct nvmf_tgt {
 				   or signals (config checks, fuzzing) */
 	int group_cpus[NVMF_MAX_POLL_GROUPS];	/* -m/--cpus: poll groups */
 	int ngroup_cpus;
+	struct nvmf_mbox *mbox;		/* the main thread's: nvmf_tgt_mbox() */
+	bool failed;			/* a thread of the target died */
 	uint64_t admin_qpairs, io_qpairs;	/* connected since start */
 	uint64_t completed_io;			/* NVMe I/O commands completed */
 };

@@ -47,6 +47,7 @@ struct nvmf_loop_state {
 	struct nvmf_timer *timers;
 	int walking;		/* > 0 while iterating: deletions deferred */
 	bool stop;
+	int fail;		/* nvmf_loop_fail: what nvmf_loop_run returns */
 	uint64_t last_work_us;
 };
 
@@ -317,6 +318,7 @@ int nvmf_loop_run(struct nvmf_tgt *tgt)
 	int rc = 0;
 
 	l->stop = false;
+	l->fail = 0;
 	l->last_work_us = nvmf_now_us();
 	while (!l->stop) {
 		uint64_t now;
@@ -336,10 +338,16 @@ int nvmf_loop_run(struct nvmf_tgt *tgt)
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	return l->fail;
 }
 
 void nvmf_loop_stop(struct nvmf_tgt *tgt)
 {
+	cur(tgt)->stop = true;
+}
+
+void nvmf_loop_fail(struct nvmf_tgt *tgt, int err)
+{
+	cur(tgt)->fail = err;
 	cur(tgt)->stop = true;
 }

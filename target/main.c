@@ -351,7 +351,7 @@ static int serve(struct nvmf_tgt *tgt, const struct args *a)
 	}
 	log_notice("nvmf_tgt %s: serving %d subsystem(s)%s", NVMF_TGT_VERSION,
 		   tgt->nsubsys - 1, a->config ? "" : ", configure it over RPC");
-	if (nvmf_loop_run(tgt))
+	if (nvmf_loop_run(tgt) || tgt->failed)
 		code = EXIT_RUNTIME;
 	drain(tgt, &ss);
 	if (nvmf_tgt_flush_all(tgt))

@@ -108,6 +108,8 @@ struct nvmf_transport_dev_stats {
 	uint64_t total_send_wrs, send_doorbell_updates;
 	uint64_t total_send_sges;		/* ours: SGEs of those WRs */
 	uint64_t total_recv_wrs, recv_doorbell_updates;
+	int group;				/* the poll group (0: main thread) */
+	uint32_t admin_qpairs, io_qpairs;	/* host queues on it now */
 };
 
 /* What a transport implements: one static table per transport type. */
@@ -203,6 +205,13 @@ void nvmf_req_zcopy_end(struct nvmf_req *req);
  */
 #define NVMF_MAX_POLL_GROUPS	64
 int nvmf_tgt_poll_group_cpus(const struct nvmf_tgt *tgt, int *cpus, int max);
+/*
+ * The main thread's mailbox (target/thread.h), made on first use, which
+ * must be on the main thread: the core's calls (nvmf_req_exec, ...) from
+ * another thread are messages to it.
+ */
+struct nvmf_mbox;
+struct nvmf_mbox *nvmf_tgt_mbox(struct nvmf_tgt *tgt);
 
 /* ---- The event loop, shared by core and transports ---- */
 

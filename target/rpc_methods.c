@@ -463,16 +463,19 @@ int rpc_nvmf_get_listeners(struct cfg_ctx *c, json_t *p)
 	return answer(c, list);
 }
 
-static json_t *stats_transport(struct nvmf_tgt *tgt)
-{
-	struct nvmf_transport *t = tgt->transport;
-	struct nvmf_transport_dev_stats st[8];
-	json_t *devs = json_array();
-	int n = 0;
+#define STATS_MAX	(8 * NVMF_MAX_POLL_GROUPS)
 
-	if (t && t->ops->get_stats)
-		n = t->ops->get_stats(t, st, 8);
-	for (int i = 0; i < n; i++)
+/* The transport's devices in poll group g; their queues counted in *admin, *io. */
+static json_t *stats_transport(const struct nvmf_transport_dev_stats *st, int n, int g,
+			       unsigned int *admin, unsigned int *io)
+{
+	json_t *devs = json_array();
+
+	for (int i = 0; i < n; i++) {
+		if (st[i].group != g)
+			continue;
+		*admin += st[i].admin_qpairs;
+		*io += st[i].io_qpairs;
 		json_array_append_new(devs, json_pack(
 			"{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"name", st[i].name, "polls", (json_int_t)st[i].polls,
@@ -489,36 +492,66 @@ static json_t *stats_transport(struct nvmf_tgt *tgt)
 			"total_recv_wrs", (json_int_t)st[i].total_recv_wrs,
 			"recv_doorbell_updates", (json_int_t)st[i].recv_doorbell_updates,
 			"total_send_sges", (json_int_t)st[i].total_send_sges));
+	}
 	return json_pack("{s:s, s:I, s:o}", "trtype", "RDMA", "pending_data_buffer",
 			 (json_int_t)0, "devices", devs);
+}
+
+static void core_qpairs(const struct nvmf_tgt *tgt, unsigned int *admin, unsigned int *io)
+{
+	for (int i = 0; i < tgt->nsubsys; i++) {
+		for (const struct nvmf_ctrlr *ct = tgt->subsys[i]->ctrlrs; ct; ct = ct->next) {
+			*admin += ct->admin != NULL;
+			for (uint16_t q = 1; q <= ct->max_io; q++)
+				*io += ct->io[q] != NULL;
+		}
+	}
+}
+
+/*
+ * One entry per poll group, with the host queues it holds and its devices'
+ * counters. The commands all run on the main thread (group 0): the totals
+ * of connects, commands and backend I/O are group 0's.
+ */
+static json_t *stats_group(struct nvmf_tgt *tgt, const struct nvmf_transport_dev_stats *st,
+			   int n, int g)
+{
+	unsigned int admin = 0, io = 0;
+	json_t *transports = json_array();
+	char name[32];
+
+	if (tgt->transport)
+		json_array_append_new(transports, stats_transport(st, n, g, &admin, &io));
+	if (!tgt->transport || !tgt->transport->ops->get_stats)
+		core_qpairs(tgt, &admin, &io);	/* the transport cannot tell: the core's */
+	snprintf(name, sizeof(name), "nvmf_tgt_poll_group_%03d", g % 1000);
+	return json_pack("{s:s, s:I, s:I, s:i, s:i, s:I, s:I, s:o}", "name", name,
+			 "admin_qpairs", (json_int_t)(g ? 0 : tgt->admin_qpairs),
+			 "io_qpairs", (json_int_t)(g ? 0 : tgt->io_qpairs),
+			 "current_admin_qpairs", admin, "current_io_qpairs", io,
+			 "pending_bdev_io", (json_int_t)(g ? 0 : tgt->io_inflight),
+			 "completed_nvme_io", (json_int_t)(g ? 0 : tgt->completed_io),
+			 "transports", transports);
 }
 
 int rpc_nvmf_get_stats(struct cfg_ctx *c, json_t *p)
 {
 	struct nvmf_tgt *tgt = c->tgt;
-	unsigned int cur_admin = 0, cur_io = 0;
-	json_t *transports = json_array(), *group;
+	struct nvmf_transport *t = tgt->transport;
+	struct nvmf_transport_dev_stats *st = calloc(STATS_MAX, sizeof(*st));
+	int n = 0, ngroups = tgt->ngroup_cpus > 1 ? tgt->ngroup_cpus : 1;
+	json_t *groups = json_array();
 
 	(void)p;
-	for (int i = 0; i < tgt->nsubsys; i++) {
-		for (const struct nvmf_ctrlr *ct = tgt->subsys[i]->ctrlrs; ct; ct = ct->next) {
-			cur_admin += ct->admin != NULL;
-			for (uint16_t q = 1; q <= ct->max_io; q++)
-				cur_io += ct->io[q] != NULL;
-		}
-	}
-	if (tgt->transport)
-		json_array_append_new(transports, stats_transport(tgt));
-	group = json_pack("{s:s, s:I, s:I, s:i, s:i, s:I, s:I, s:o}",
-			  "name", NVMF_TGT_POLL_GROUP,
-			  "admin_qpairs", (json_int_t)tgt->admin_qpairs,
-			  "io_qpairs", (json_int_t)tgt->io_qpairs,
-			  "current_admin_qpairs", cur_admin, "current_io_qpairs", cur_io,
-			  "pending_bdev_io", (json_int_t)tgt->io_inflight,
-			  "completed_nvme_io", (json_int_t)tgt->completed_io,
-			  "transports", transports);
-	return answer(c, json_pack("{s:I, s:[o]}", "tick_rate", (json_int_t)1000000,
-				   "poll_groups", group));
+	if (!st)
+		return -ENOMEM;
+	if (t && t->ops->get_stats)
+		n = t->ops->get_stats(t, st, STATS_MAX);
+	for (int g = 0; g < ngroups; g++)
+		json_array_append_new(groups, stats_group(tgt, st, n, g));
+	free(st);
+	return answer(c, json_pack("{s:I, s:o}", "tick_rate", (json_int_t)1000000,
+				   "poll_groups", groups));
 }
 
 static json_t *referral_json(const struct nvmf_referral *r)

@@ -8,6 +8,7 @@
 
 #include "memmap/log.h"
 #include "target/core.h"
+#include "target/thread.h"
 
 #define TRANSPORTS_MAX 4
 
@@ -33,6 +34,13 @@ const struct nvmf_transport_ops *nvmf_transport_find(const char *name)
 			return g_transports[i];
 	}
 	return NULL;
+}
+
+struct nvmf_mbox *nvmf_tgt_mbox(struct nvmf_tgt *tgt)
+{
+	if (!tgt->mbox)
+		tgt->mbox = nvmf_mbox_create(tgt, "main", NVMF_MAIN_MBOX_SIZE);
+	return tgt->mbox;
 }
 
 int nvmf_tgt_poll_group_cpus(const struct nvmf_tgt *tgt, int *cpus, int max)
@@ -97,6 +105,7 @@ void nvmf_tgt_destroy(struct nvmf_tgt *tgt)
 	free(tgt->addr_refs);
 	free(tgt->referrals);
 	bdev_destroy_all(tgt);
+	nvmf_mbox_destroy(tgt, tgt->mbox);
 	nvmf_loop_destroy(tgt);
 	free(tgt);
 }

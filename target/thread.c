@@ -173,12 +173,25 @@ struct nvmf_thread {
 	int (*init)(void *arg);
 	void *arg;
 	struct nvmf_mbox *mbox;
+	struct nvmf_mbox *main;		/* the target's: told if this thread dies */
 	sem_t ready;
 	int init_rc;
 	int loop_rc;
+	atomic_bool alive;
 	nvmf_msg_fn fini;
 	void *fini_arg;
 };
+
+/* On the main thread: a thread of the target is gone; so is the target. */
+static void thread_failed_msg(void *arg)
+{
+	struct nvmf_thread *th = arg;
+
+	log_err("thread %s (CPU %d) stopped: %s; the target stops", th->name, th->cpu,
+		strerror(-th->loop_rc));
+	th->tgt->failed = true;
+	nvmf_loop_stop(th->tgt);
+}
 
 static int thread_setup(struct nvmf_thread *th, struct nvmf_loop_state **loop)
 {
@@ -201,12 +214,13 @@ static void *thread_main(void *arg)
 	pthread_setname_np(pthread_self(), th->name);
 	rc = thread_setup(th, &loop);
 	th->init_rc = rc;
+	atomic_store(&th->alive, !rc);
 	sem_post(&th->ready);
 	if (!rc) {
 		th->loop_rc = nvmf_loop_run(th->tgt);
-		if (th->loop_rc)
-			log_err("thread %s: its loop failed: %s", th->name,
-				strerror(-th->loop_rc));
+		atomic_store(&th->alive, false);
+		if (th->loop_rc && th->main)
+			nvmf_mbox_send(th->main, thread_failed_msg, th);
 	}
 	/*
 	 * The loop goes with its pollers; the mailbox stays until the thread
@@ -236,6 +250,7 @@ struct nvmf_thread *nvmf_thread_start(struct nvmf_tgt *tgt, const char *name, in
 	th->cpu = cpu;
 	th->init = init;
 	th->arg = arg;
+	th->main = nvmf_tgt_mbox(tgt);
 	pthread_attr_init(&attr);
 	if (cpu >= 0) {
 		CPU_ZERO(&set);
@@ -268,6 +283,11 @@ err:
 int nvmf_thread_send(struct nvmf_thread *th, nvmf_msg_fn fn, void *arg)
 {
 	return nvmf_mbox_send(th->mbox, fn, arg);
+}
+
+bool nvmf_thread_alive(const struct nvmf_thread *th)
+{
+	return atomic_load(&th->alive);
 }
 
 int nvmf_thread_cpu(const struct nvmf_thread *th)

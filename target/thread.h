@@ -48,6 +48,13 @@ int nvmf_mbox_drain(struct nvmf_mbox *m, int max);
  */
 struct nvmf_thread *nvmf_thread_start(struct nvmf_tgt *tgt, const char *name, int cpu,
 				      int (*init)(void *arg), void *arg);
+#define NVMF_MAIN_MBOX_SIZE	65536
+/*
+ * A thread whose loop fails (nvmf_loop_fail, or epoll itself) takes the
+ * target down: the main thread's loop is told (nvmf_tgt_mbox), logs it,
+ * sets tgt->failed and stops. Messages to it are dropped from then on.
+ */
+bool nvmf_thread_alive(const struct nvmf_thread *th);
 /* Run fn(arg) on th, in order with th's other messages: 0 or -ENOBUFS. */
 int nvmf_thread_send(struct nvmf_thread *th, nvmf_msg_fn fn, void *arg);
 /*

@@ -892,7 +892,7 @@ static int groups_count(struct nvmf_rdma_transport *rt)
 
 	if (n <= 1)
 		return 0;
-	rt->main_mbox = nvmf_mbox_create(rt->t.tgt, "rdma_core", NVMF_RDMA_MBOX_SIZE);
+	rt->main_mbox = nvmf_tgt_mbox(rt->t.tgt);
 	rt->groups = calloc((size_t)n, sizeof(*rt->groups));
 	if (!rt->main_mbox || !rt->groups)
 		return -ENOMEM;
@@ -981,7 +981,6 @@ static void rdma_destroy(struct nvmf_transport *t)
 		rdma_free_devices(rt->ctx_list);
 	if (rt->cm_channel)
 		rdma_destroy_event_channel(rt->cm_channel);
-	nvmf_mbox_destroy(t->tgt, rt->main_mbox);
 	free(rt->groups);
 	free(rt);
 }

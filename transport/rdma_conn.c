@@ -126,6 +126,12 @@ void nvmf_rdma_conn_release(struct nvmf_rdma_conn *c)
 	conn_core_fini(c);
 	conn_qp_destroy(c);
 	nvmf_rdma_conn_unflush(c);
+	if (c->counted) {
+		if (c->cm_qid)
+			dev->stats.io_qpairs--;
+		else
+			dev->stats.admin_qpairs--;
+	}
 	if (c->on_dying)
 		TAILQ_REMOVE(&dev->dying, c, dying_link);
 	nvmf_rdma_qpn_del(dev, c);
@@ -414,6 +420,12 @@ void nvmf_rdma_conn_start(struct nvmf_rdma_device *dev, struct rdma_cm_id *id,
 		nvmf_rdma_conn_disconnect(c, "accept failed");
 		return;
 	}
+	c->cm_qid = qid;
+	c->counted = true;
+	if (qid)
+		dev->stats.io_qpairs++;
+	else
+		dev->stats.admin_qpairs++;
 	if (dev->group)
 		log_info("rdma: %s: host queue %u (QP 0x%x) on poll group %d (CPU %d)",
 			 dev->name, qid, c->qp_num, dev->group->idx, dev->group->cpu);

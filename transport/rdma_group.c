@@ -40,10 +40,14 @@ static void send_or_wait(struct nvmf_mbox *m, nvmf_msg_fn fn, void *arg)
 		sched_yield();
 }
 
+/* A group whose thread died (the target is going down) gets nothing more. */
 static void to_group(struct nvmf_rdma_group *g, nvmf_msg_fn fn, void *arg)
 {
-	while (nvmf_thread_send(g->th, fn, arg) == -ENOBUFS)
+	while (nvmf_thread_send(g->th, fn, arg) == -ENOBUFS) {
+		if (!nvmf_thread_alive(g->th))
+			return;
 		sched_yield();
+	}
 }
 
 static struct nvmf_rdma_transport *req_rt(const struct nvmf_req *req)
@@ -473,8 +477,8 @@ int nvmf_rdma_groups_stats(struct nvmf_rdma_transport *rt,
 			if (n == max)
 				return n;
 			out[n] = dev->stats;
-			snprintf(out[n].name, sizeof(out[n].name), "%.48s/pg%d", dev->name,
-				 i % 100);
+			snprintf(out[n].name, sizeof(out[n].name), "%s", dev->name);
+			out[n].group = i;
 			n++;
 		}
 	}

@@ -21,7 +21,6 @@
 #define NVMF_RDMA_MAX_SGE	16	/* SGEs per data WR we ask for */
 #define NVMF_RDMA_RECV_SGE	2	/* a capsule buffer may span two MRs */
 #define NVMF_RDMA_CQ_MIN	1024
-#define NVMF_RDMA_MBOX_SIZE	65536	/* messages between the core and a group */
 
 struct nvmf_rdma_transport;
 struct nvmf_rdma_group;
@@ -93,6 +92,8 @@ struct nvmf_rdma_conn {
 	bool zombie;		/* verbs gone, waits for the core's requests */
 	bool on_flush;
 	bool fini_wait;		/* grouped: the core's fini not done yet */
+	bool counted;		/* in its device's admin/io_qpairs */
+	uint16_t cm_qid;	/* from the connect request */
 	struct ibv_send_wr *send_head, *send_tail;	/* posts waiting */
 	struct ibv_recv_wr *recv_head, *recv_tail;
 	struct nvmf_rdma_recv *recvs;	/* no SRQ: this queue's capsules */
@@ -127,7 +128,7 @@ struct nvmf_rdma_transport {
 	struct nvmf_rdma_group **groups;	/* [1..ngroups-1]: threads; [0] NULL */
 	int ngroups;
 	unsigned int next_group;	/* round robin */
-	struct nvmf_mbox *main_mbox;	/* groups -> core (main thread) */
+	struct nvmf_mbox *main_mbox;	/* groups -> core: the target's mailbox */
 	uint32_t recv_len;	/* capsule buffer: SQE + in-capsule data */
 	bool destroying;
 };

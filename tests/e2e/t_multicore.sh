@@ -86,6 +86,10 @@ log "host queues: $all accepted, $g1 of them on poll group 1"
 assert_eq "nine host queues accepted" 9 "$all"
 ((g1 >= 3 && g1 <= 6)) || fail "$g1 of 9 queues on poll group 1: not spread round robin"
 pass "the queues are spread over both poll groups ($g1 of 9 on group 1)"
+stats=$(rpc nvmf_get_stats) || fail "nvmf_get_stats"
+per_group=$(jq -c '[.poll_groups[] | .current_admin_qpairs + .current_io_qpairs]' <<<"$stats")
+assert_eq "nvmf_get_stats: one entry per poll group, with the queues the log shows" \
+    "[$((9 - g1)),$g1]" "$per_group"
 
 for h in "${HOSTS[@]}"; do
     dev=DEV_$h

@@ -260,6 +260,32 @@ static void test_pinned_thread(void)
 	nvmf_tgt_destroy(tgt);
 }
 
+/* ---- a thread that dies takes the target down ---- */
+
+static void die_msg(void *arg)
+{
+	nvmf_loop_fail(arg, -EIO);
+}
+
+static void test_thread_dies(void)
+{
+	struct nvmf_tgt *tgt = nvmf_tgt_create();
+	struct nvmf_thread *th = nvmf_thread_start(tgt, "dying", -1, NULL, NULL);
+	uint64_t start = nvmf_now_us();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(th);
+	CU_ASSERT(nvmf_thread_alive(th));
+	CU_ASSERT_FALSE(tgt->failed);
+	CU_ASSERT_EQUAL(nvmf_thread_send(th, die_msg, tgt), 0);
+	/* The main loop is told, logs it and stops (sets failed). */
+	while (!tgt->failed && nvmf_now_us() - start < 5000000)
+		nvmf_loop_once(tgt, 100);
+	CU_ASSERT(tgt->failed);
+	CU_ASSERT_FALSE(nvmf_thread_alive(th));
+	CU_ASSERT_EQUAL(nvmf_thread_stop(th, NULL, NULL), -EIO);
+	nvmf_tgt_destroy(tgt);
+}
+
 /* ---- CPU sets ---- */
 
 static bool set_is(const cpu_set_t *s, const char *want_list)
@@ -323,6 +349,7 @@ int main(void)
 		{ "mailbox: many producers, one consumer thread", test_many_producers },
 		{ "mailbox: wakes a sleeping loop, idle costs nothing", test_wakes_sleeper },
 		{ "thread: pinned, init, its own loop", test_pinned_thread },
+		{ "thread: one that dies takes the target down", test_thread_dies },
 		{ "CPU masks and lists", test_cpus },
 	};
 
