@@ -290,6 +290,17 @@ fio_bg_end() {
     pass "$4"
 }
 
+# assert_rdma_objs_back PID BASE: the process's counts return to BASE within 10 s.
+assert_rdma_objs_back() {
+    local i now
+    for ((i = 0; i < 100; i++)); do
+        now=$(rdma_objs "$1")
+        [[ $now == "$2" ]] && break
+        sleep 0.1
+    done
+    assert_eq "the target's QP/CQ/MR/PD counts are back to their start" "$2" "$now"
+}
+
 # shellcheck source=tests/e2e/target.sh
 . "$E2E_LIB_DIR/target.sh"
 

@@ -164,12 +164,7 @@ churn() {
     log "churn: RSS $rss_early KiB after $((CYCLES / 10)) cycles, $rss KiB after $CYCLES"
     ((rss - rss_early < 8192)) || fail "RSS grew by $((rss - rss_early)) KiB over the cycles"
     pass "$CYCLES connect/disconnect cycles: RSS flat ($rss_early -> $rss KiB)"
-    for ((i = 0; i < 100; i++)); do
-        now=$(rdma_objs "$TGT_PID")
-        [[ $now == "$base" ]] && break
-        sleep 0.1
-    done
-    assert_eq "the target's QP/CQ/MR/PD counts are back to their start" "$base" "$now"
+    assert_rdma_objs_back "$TGT_PID" "$base"
     kill -TERM "$TGT_PID"
     local rc=0
     wait "$TGT_PID" || rc=$?

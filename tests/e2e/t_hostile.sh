@@ -210,12 +210,7 @@ main() {
         fail "fio reported verify or I/O errors"
     pass "fio: $(wc -l <"$FIO_RUNS") runs of 8 MiB 4k random writes with crc32c verify passed beside the hostile host"
 
-    for ((i = 0; i < 100; i++)); do
-        now=$(rdma_objs "$TGT_PID")
-        [[ $now == "$base" ]] && break
-        sleep 0.1
-    done
-    assert_eq "the target's QP/CQ/MR/PD counts are back to their start" "$base" "$now"
+    assert_rdma_objs_back "$TGT_PID" "$base"
     check_logs
 
     host_disconnect "$FIO_NQN" || fail "nvme disconnect"

@@ -142,12 +142,7 @@ log "idle 5 s: $((t1 - t0)) CPU ticks (100 per CPU-second)"
 pass "idle with two poll groups: $((t1 - t0)) ticks in 5 s"
 
 for h in A B; do host_disconnect "$NQN_PREFIX$h" || fail "host $h: disconnect"; done
-for ((i = 0; i < 100; i++)); do
-    now=$(rdma_objs "$NVMF_TGT_PID")
-    [[ $now == "$base" ]] && break
-    sleep 0.1
-done
-assert_eq "the target's QP/CQ/MR/PD counts are back to their start" "$base" "$now"
+assert_rdma_objs_back "$NVMF_TGT_PID" "$base"
 # SIGTERM with a host connected (its AERs held by the core, its queues on both groups).
 connect A || fail "host A: connect again"
 wait_nvme_dev "$NQN_PREFIX"A >/dev/null
