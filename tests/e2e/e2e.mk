@@ -22,7 +22,7 @@ NVMF_TGT ?= $(abspath $(BUILD)/nvmf_tgt)
 E2E_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror
 # Each test boots its own VM: script[:arg...]
 E2E_TESTS ?= t_verbs.sh t_basic.sh:kernel t_basic.sh:nvmf_tgt t_asan.sh t_rpc.sh t_faults.sh t_disk.sh \
-	t_device.sh t_hostile.sh t_multicore.sh
+	t_device.sh t_device.sh:groups t_hostile.sh t_multicore.sh
 # These run the sanitizer build of the target: build it when one is on the list.
 E2E_ASAN_TESTS := t_asan.sh% t_faults.sh% t_disk.sh% t_device.sh% t_hostile.sh% \
 	t_multicore.sh%

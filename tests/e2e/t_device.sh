@@ -18,7 +18,9 @@
 #    releases C's controller and QPs, and host B's I/O goes on during the cut; when the wire
 #    returns C reconnects by itself and its fio verify passes.
 # SIGTERM then exits 0 (the sanitizer build: no report).
-#   tests/e2e/run-vm.sh tests/e2e/t_device.sh
+# With the argument "groups" the target runs two poll groups (-m 0x3): every device then has
+# a clone with its own CQ/SRQ in group 1, which must be let go of as well.
+#   tests/e2e/run-vm.sh tests/e2e/t_device.sh [groups]
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -104,6 +106,11 @@ write_config
 NVMF_TGT_LOG=$E2E_RESULTS/nvmf_tgt_device.log
 NVMF_TGT_SOCK=/var/tmp/e2e-device.sock
 use_asan_target # the teardown paths under test are where memory errors hide
+if [[ ${1:-} == groups ]]; then
+    E2E_NVMF_TGT_ARGS="--no-huge -s 512 -m 0x3"
+elif [[ -n ${1:-} ]]; then
+    fail "usage: $0 [groups]"
+fi
 nvmf_tgt_exec "$CONFIG"
 at_exit target_stop nvmf_tgt
 target_wait_listen nvmf_tgt
