@@ -2,8 +2,11 @@
 /*
  * The target core as a transport sees it: the transport ops table a
  * transport implements, and the request/queue API of the core it calls.
- * This header is the whole contract between transport/ and target/;
- * target/ never includes anything from transport/.
+ * This header is the contract between transport/ and target/ (with
+ * target/thread.h, the mailboxes and threads a transport with poll groups
+ * uses); target/ never includes anything from transport/. Every call into
+ * the core is made on the main thread: a poll group on a thread of its own
+ * sends them there (nvmf_tgt_mbox).
  *
  * A request's life, seen from the transport:
  *   capsule received -> req->cmd filled (and in-capsule data, if any)
