@@ -126,7 +126,7 @@ int nvmf_rdma_io_post_recv(struct nvmf_rdma_qpair *qp, struct nvmf_rdma_recv *rv
 	return 0;
 }
 
-static void io_qp_error(struct nvmf_rdma_qpair *qp, const char *why)
+void nvmf_rdma_io_qp_error(struct nvmf_rdma_qpair *qp, const char *why)
 {
 	nvmf_rdma_conn_disconnect((struct nvmf_rdma_conn *)qp, why);
 }
@@ -134,7 +134,7 @@ static void io_qp_error(struct nvmf_rdma_qpair *qp, const char *why)
 const struct nvmf_rdma_io_ops nvmf_rdma_io = {
 	.post_send = nvmf_rdma_io_post_send,
 	.post_recv = nvmf_rdma_io_post_recv,
-	.qp_error = io_qp_error,
+	.qp_error = nvmf_rdma_io_qp_error,
 	.xfer = nvmf_req_xfer,
 	.exec = nvmf_req_exec,
 	.fail = nvmf_req_fail,
@@ -683,21 +683,32 @@ static int device_pollers(struct nvmf_rdma_device *dev)
 	return dev->async_poller ? 0 : -ENOMEM;
 }
 
-static int device_add(struct nvmf_rdma_transport *rt, struct ibv_context *ctx)
+/* A device of a poll group (its pool), not set up yet. */
+static struct nvmf_rdma_device *device_new(struct nvmf_rdma_transport *rt,
+					   struct ibv_context *ctx,
+					   struct nvmf_rdma_pool *pool)
 {
-	struct nvmf_rdma_device *dev;
-	int rc;
+	struct nvmf_rdma_device *dev = calloc(1, sizeof(*dev));
 
-	dev = calloc(1, sizeof(*dev));
 	if (!dev)
-		return -ENOMEM;
+		return NULL;
 	dev->rt = rt;
 	dev->ctx = ctx;
-	dev->pool = &rt->pool;
+	dev->pool = pool;
 	TAILQ_INIT(&dev->conns);
 	TAILQ_INIT(&dev->dying);
 	TAILQ_INIT(&dev->flush);
 	snprintf(dev->name, sizeof(dev->name), "%s", ibv_get_device_name(ctx->device));
+	return dev;
+}
+
+static int device_add(struct nvmf_rdma_transport *rt, struct ibv_context *ctx)
+{
+	struct nvmf_rdma_device *dev = device_new(rt, ctx, &rt->pool);
+	int rc;
+
+	if (!dev)
+		return -ENOMEM;
 	rc = device_verbs(dev);
 	if (rc)
 		goto err;
@@ -717,25 +728,18 @@ err:
 /* On g's thread: g's own CQ, SRQ and poller for primary p. */
 int nvmf_rdma_device_clone(struct nvmf_rdma_group *g, struct nvmf_rdma_device *p)
 {
-	struct nvmf_rdma_device *dev = calloc(1, sizeof(*dev));
+	struct nvmf_rdma_device *dev = device_new(p->rt, p->ctx, &g->pool);
 	int rc;
 
 	if (!dev)
 		return -ENOMEM;
-	dev->rt = p->rt;
 	dev->group = g;
 	dev->primary = p;
-	dev->pool = &g->pool;
-	dev->ctx = p->ctx;
 	dev->attr = p->attr;
 	dev->pd = p->pd;
 	dev->mr_map = p->mr_map;
 	dev->max_sge = p->max_sge;
 	dev->send_with_inv = p->send_with_inv;
-	snprintf(dev->name, sizeof(dev->name), "%s", p->name);
-	TAILQ_INIT(&dev->conns);
-	TAILQ_INIT(&dev->dying);
-	TAILQ_INIT(&dev->flush);
 	rc = device_cq_create(dev);
 	if (!rc)
 		rc = srq_create(dev);

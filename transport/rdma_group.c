@@ -88,15 +88,10 @@ static bool grp_zcopy_start(struct nvmf_req *req)
 	return false;
 }
 
-static void grp_qp_error(struct nvmf_rdma_qpair *qp, const char *why)
-{
-	nvmf_rdma_conn_disconnect((struct nvmf_rdma_conn *)qp, why);
-}
-
 const struct nvmf_rdma_io_ops nvmf_rdma_io_grouped = {
 	.post_send = nvmf_rdma_io_post_send,
 	.post_recv = nvmf_rdma_io_post_recv,
-	.qp_error = grp_qp_error,
+	.qp_error = nvmf_rdma_io_qp_error,
 	.xfer = nvmf_req_xfer,
 	.exec = grp_exec,
 	.fail = grp_fail,

@@ -156,6 +156,7 @@ int nvmf_rdma_device_poll_cq(struct nvmf_rdma_device *dev);
 int nvmf_rdma_device_poll(void *dev);
 int nvmf_rdma_io_post_send(struct nvmf_rdma_qpair *qp, struct ibv_send_wr *wr);
 int nvmf_rdma_io_post_recv(struct nvmf_rdma_qpair *qp, struct nvmf_rdma_recv *rv);
+void nvmf_rdma_io_qp_error(struct nvmf_rdma_qpair *qp, const char *why);
 void nvmf_rdma_conn_unflush(struct nvmf_rdma_conn *c);
 int nvmf_rdma_cq_reserve(struct nvmf_rdma_device *dev, int slots);
 void nvmf_rdma_device_free(struct nvmf_rdma_device *dev);
