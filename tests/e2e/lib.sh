@@ -26,7 +26,19 @@ log() { printf '[%s] %s\n' "$(uptime_s)" "$*" >&2; }
 pass() { printf 'PASS: %s\n' "$*"; }
 fail() {
     printf 'FAIL: %s\n' "$*" >&2
+    fail_diagnose
     exit 1
+}
+# What a failure leaves for whoever reads the run (the VM is gone afterwards): the blocked
+# kernel tasks' stacks in dmesg, and the end of the target's log in the test log.
+fail_diagnose() {
+    [[ ${E2E_GUEST:-} == 1 && -z ${E2E_DIAGNOSED:-} ]] || return 0
+    E2E_DIAGNOSED=1
+    echo w >/proc/sysrq-trigger 2>/dev/null || true
+    if [[ -n ${NVMF_TGT_LOG:-} && -r $NVMF_TGT_LOG ]]; then
+        printf -- '----- last 25 lines of %s\n' "$NVMF_TGT_LOG" >&2
+        tail -n 25 "$NVMF_TGT_LOG" >&2
+    fi
 }
 # Soft failure: report, count, continue; finish() turns the count into the exit code.
 check_fail() {

@@ -115,6 +115,10 @@ sub_a=$(subsys_of "$NQN_PREFIX"A)
 rpc nvmf_subsystem_add_ns nqn="str:${NQN_PREFIX}A" namespace.bdev_name=MalX namespace.nsid=2 \
     >/dev/null || fail "nvmf_subsystem_add_ns"
 wait_for 20 "host A seeing namespace 2" test "$(ns_count "$sub_a")" -ge 2
+ns2=$(ls "/sys/class/nvme-subsystem/$sub_a/" | grep -m1 'nvme[0-9]*n2$') ||
+    fail "host A: no block device for namespace 2"
+dd if="/dev/$ns2" of=/dev/null bs=4k count=16 iflag=direct status=none ||
+    fail "host A: read of namespace 2"
 rpc nvmf_subsystem_remove_ns nqn="str:${NQN_PREFIX}A" nsid=2 >/dev/null ||
     fail "nvmf_subsystem_remove_ns"
 wait_for 20 "namespace 2 gone from host A" test "$(ns_count "$sub_a")" -le 1
