@@ -49,6 +49,8 @@ connect() { # HOST
 }
 ticks() { awk '{ print $14 + $15 }' "/proc/$NVMF_TGT_PID/stat"; }
 ns_count() { ls "/sys/class/nvme-subsystem/$1/" | grep -c 'nvme[0-9]*n[0-9]' || true; }
+# ns_count_is SUBSYS OP N: counted anew on each call (wait_for calls it until it holds).
+ns_count_is() { test "$(ns_count "$1")" "$2" "$3"; }
 subsys_of() { # NQN: the nvme-subsystemN folder name
     local s
     for s in /sys/class/nvme-subsystem/*/; do
@@ -114,14 +116,14 @@ pass "host C left"
 sub_a=$(subsys_of "$NQN_PREFIX"A)
 rpc nvmf_subsystem_add_ns nqn="str:${NQN_PREFIX}A" namespace.bdev_name=MalX namespace.nsid=2 \
     >/dev/null || fail "nvmf_subsystem_add_ns"
-wait_for 20 "host A seeing namespace 2" test "$(ns_count "$sub_a")" -ge 2
+wait_for 20 "host A seeing namespace 2" ns_count_is "$sub_a" -ge 2
 ns2=$(ls "/sys/class/nvme-subsystem/$sub_a/" | grep -m1 'nvme[0-9]*n2$') ||
     fail "host A: no block device for namespace 2"
 dd if="/dev/$ns2" of=/dev/null bs=4k count=16 iflag=direct status=none ||
     fail "host A: read of namespace 2"
 rpc nvmf_subsystem_remove_ns nqn="str:${NQN_PREFIX}A" nsid=2 >/dev/null ||
     fail "nvmf_subsystem_remove_ns"
-wait_for 20 "namespace 2 gone from host A" test "$(ns_count "$sub_a")" -le 1
+wait_for 20 "namespace 2 gone from host A" ns_count_is "$sub_a" -le 1
 pass "a namespace came and went under I/O"
 
 # C connects again; its subsystem is deleted under it while A and B run.
