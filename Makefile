@@ -35,7 +35,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*
 # `make test`): any report is a failure.
 TSAN       := -fsanitize=thread -fno-omit-frame-pointer
 TSAN_OBJ   := $(LIB_SRC:%.c=$(BUILD)/tsan/obj/%.o)
-TSAN_TESTS := $(BUILD)/tsan/thread_ut
+TSAN_TESTS := $(BUILD)/tsan/thread_ut $(BUILD)/tsan/group_ut
 
 # libFuzzer harnesses (clang, ASan+UBSan): `make fuzz` builds them, `make fuzz-run`
 # runs each for FUZZ_SECS on its seed corpus (tests/fuzz/corpus/NAME; new inputs go to
@@ -141,4 +141,4 @@ clean:
 	$(BUILD)/nvmf_tgt_asan $(BUILD)/nvmf_rpc
 
 -include tests/e2e/e2e.mk
--include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/fuzz -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/tsan $(BUILD)/fuzz -name '*.d' -type f 2>/dev/null)

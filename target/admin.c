@@ -390,10 +390,12 @@ static void log_smart(struct nvmf_ctrlr *c, uint32_t nsid, uint8_t *p)
 
 		if (!ns || (nsid != 0xFFFFFFFF && nsid != 0 && nsid != i + 1))
 			continue;
-		rd += ns->units_read;
-		wr += ns->units_written;
-		rc += ns->reads;
-		wc += ns->writes;
+		for (int g = 0; g < NVMF_MAX_POLL_GROUPS; g++) {
+			rd += nvmf_stat_get(&ns->st[g].units_read);
+			wr += nvmf_stat_get(&ns->st[g].units_written);
+			rc += nvmf_stat_get(&ns->st[g].reads);
+			wc += nvmf_stat_get(&ns->st[g].writes);
+		}
 	}
 	p[1] = 0x2A;		/* composite temperature 298 K, little endian */
 	p[2] = 0x01;
@@ -557,6 +559,8 @@ nvme_status nvmf_admin_parse(struct nvmf_req *req)
 	const struct nvmf_ctrlr *c = req->qpair->ctrlr;
 	uint8_t opc = req->cmd->opc;
 
+	log_debug("cntlid %u: admin opcode 0x%02x cid %u nsid %u cdw10 0x%x", c->cntlid, opc,
+		  req->cmd->cid, req->cmd->nsid, req->cmd->cdw10);
 	switch (opc) {
 	case NVME_OPC_IDENTIFY:
 		return parse_identify(req);

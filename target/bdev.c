@@ -121,21 +121,38 @@ void bdev_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
 		 uint64_t offset, uint64_t len, bool fua,
 		 void (*cb)(struct nvmf_req *req, int res))
 {
+	struct nvmf_poll_group *pg = nvmf_poll_group_self();
+
 	req->core_cb = cb;
 	req->core_ctx = b;
-	b->tgt->io_inflight++;
-	b->inflight++;
+	if (pg) {
+		nvmf_stat_add(&pg->io_inflight, 1);
+	} else {
+		b->tgt->io_inflight++;
+		b->inflight++;
+	}
 	b->ops->submit(b, req, op, offset, len, fua);
 }
 
 void bdev_io_done(struct nvmf_req *req, int res)
 {
+	struct nvmf_poll_group *pg = nvmf_poll_group_self();
 	struct bdev *b = req->core_ctx;
 
-	b->tgt->io_inflight--;
-	if (!--b->inflight && b->reaper)
-		nvmf_timer_arm(b->reaper, 0);
+	if (pg) {
+		nvmf_stat_add(&pg->io_inflight, (uint64_t)-1);
+	} else {
+		b->tgt->io_inflight--;
+		if (!--b->inflight && b->reaper)
+			nvmf_timer_arm(b->reaper, 0);
+	}
 	req->core_cb(req, res);
+}
+
+void bdev_thread_fini(struct nvmf_tgt *tgt)
+{
+	(void)tgt;
+	bdev_aio_thread_fini();
 }
 
 /* ---- Placeholder: geometry only, for validating a configuration ---- */

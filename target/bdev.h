@@ -51,7 +51,8 @@ struct bdev {
 	bool claimed;		/* by a namespace */
 	const char *filename;	/* aio: the file, for saving the config */
 	struct bdev *base;	/* a stacked bdev's (delay) base, claimed by it */
-	unsigned int inflight;	/* I/O submitted, not completed */
+	unsigned int inflight;	/* I/O submitted on the main thread, not completed
+				   (a group's own are drained by pausing) */
 	struct nvmf_timer *reaper;	/* deleted: destroy at inflight 0 */
 };
 
@@ -113,6 +114,14 @@ void bdev_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
 		 uint64_t offset, uint64_t len, bool fua,
 		 void (*cb)(struct nvmf_req *req, int res));
 void bdev_io_done(struct nvmf_req *req, int res);
+/*
+ * A poll group's thread runs I/O too: backends keep what they need per
+ * thread (an aio context, a delay queue), made on its first I/O there.
+ * This releases the calling thread's, at the group's end; nothing of it
+ * may be in flight.
+ */
+void bdev_thread_fini(struct nvmf_tgt *tgt);
+void bdev_aio_thread_fini(void);
 /* A bdev of struct bdev alone (destroy: free): 0 or -errno. */
 int bdev_plain_create(struct nvmf_tgt *tgt, const struct bdev_ops *ops, const char *name,
 		      uint32_t block_size, uint64_t num_blocks, const uint8_t *uuid,

@@ -30,11 +30,26 @@
 #define BOUNCE_SIZE	16384	/* pooled: in-capsule writes are <= 8 KiB */
 #define BOUNCE_KEEP	256
 
+/*
+ * Where I/O is submitted and reaped: an io_context with its eventfd and
+ * poller. The main thread has one per bdev; a poll group's thread has one
+ * for all its aio I/O, made on its first (nvmf_poll_group_self).
+ */
+struct aio_chan {
+	io_context_t ctx;
+	int efd;
+	struct nvmf_poller *poller;
+	struct nvmf_req *retry_head, *retry_tail;
+	void *bounce_free[BOUNCE_KEEP];	/* pool of BOUNCE_SIZE buffers */
+	int nbounce;
+};
+
 struct aio_io {
 	struct iocb iocb;
 	void *bounce;		/* for buffers O_DIRECT cannot use */
 	uint64_t len;
 	enum bdev_op op;
+	struct aio_chan *ch;
 };
 static_assert(sizeof(struct aio_io) <= sizeof(((struct nvmf_req *)0)->core_priv),
 	      "aio state fits in the request");
@@ -45,14 +60,13 @@ struct bdev_aio {
 	int fd;
 	int fd_dsync;
 	bool buffered;
-	bool no_aio_fsync;
-	io_context_t ctx;
-	int efd;
-	struct nvmf_poller *poller;
-	struct nvmf_req *retry_head, *retry_tail;
-	void *bounce_free[BOUNCE_KEEP];	/* pool of BOUNCE_SIZE buffers */
-	int nbounce;
+	bool no_aio_fsync;	/* __atomic: any thread may find it out */
+	struct aio_chan main;
 };
+
+static _Thread_local struct aio_chan *chan_self;	/* a poll group's */
+
+static struct aio_chan *aio_chan_get(struct bdev_aio *a);
 
 static struct aio_io *aio_io(struct nvmf_req *req)
 {
@@ -64,7 +78,7 @@ static struct aio_io *aio_io(struct nvmf_req *req)
  * command) goes through an aligned bounce buffer; small ones are pooled so
  * the hot path does not allocate.
  */
-static void *bounce_get(struct bdev_aio *a, uint64_t len)
+static void *bounce_get(struct aio_chan *a, uint64_t len)
 {
 	void *p = NULL;
 
@@ -75,7 +89,7 @@ static void *bounce_get(struct bdev_aio *a, uint64_t len)
 	return p;
 }
 
-static void bounce_put(struct bdev_aio *a, void *p, uint64_t len)
+static void bounce_put(struct aio_chan *a, void *p, uint64_t len)
 {
 	if (len <= BOUNCE_SIZE && a->nbounce < BOUNCE_KEEP)
 		a->bounce_free[a->nbounce++] = p;
@@ -97,7 +111,7 @@ static void aio_finish(struct nvmf_req *req, long res)
 	if (io->bounce) {
 		if (!rc && io->op == BDEV_READ)
 			nvmf_req_copy_to(req, io->bounce, io->len);
-		bounce_put(req->core_ctx, io->bounce, io->len);
+		bounce_put(io->ch, io->bounce, io->len);
 		io->bounce = NULL;
 	}
 	bdev_io_done(req, rc);
@@ -125,7 +139,7 @@ static int aio_prep_rw(struct bdev_aio *a, struct nvmf_req *req, uint64_t off,
 			io_prep_pwritev(&io->iocb, fd, req->iov, req->iovcnt, (long long)off);
 		return 0;
 	}
-	io->bounce = bounce_get(a, io->len);
+	io->bounce = bounce_get(io->ch, io->len);
 	if (!io->bounce)
 		return -ENOMEM;
 	if (io->op == BDEV_WRITE) {
@@ -138,8 +152,9 @@ static int aio_prep_rw(struct bdev_aio *a, struct nvmf_req *req, uint64_t off,
 }
 
 /* 0: submitted or queued for retry; else -errno (not submitted). */
-static int aio_submit_iocb(struct bdev_aio *a, struct nvmf_req *req)
+static int aio_submit_iocb(struct nvmf_req *req)
 {
+	struct aio_chan *a = aio_io(req)->ch;
 	struct iocb *cb = &aio_io(req)->iocb;
 	int rc;
 
@@ -213,25 +228,31 @@ static void aio_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
 	memset(io, 0, sizeof(*io));
 	io->op = op;
 	io->len = len;
+	io->ch = aio_chan_get(a);
+	if (!io->ch) {
+		bdev_io_done(req, -ENOMEM);
+		return;
+	}
 	switch (op) {
 	case BDEV_READ:
 	case BDEV_WRITE:
 		rc = aio_prep_rw(a, req, off, fua && op == BDEV_WRITE);
 		if (!rc)
-			rc = aio_submit_iocb(a, req);
+			rc = aio_submit_iocb(req);
 		if (rc && io->bounce) {
-			bounce_put(a, io->bounce, io->len);
+			bounce_put(io->ch, io->bounce, io->len);
 			io->bounce = NULL;
 		}
 		break;
 	case BDEV_FLUSH:
-		if (!a->no_aio_fsync) {
+		if (!__atomic_load_n(&a->no_aio_fsync, __ATOMIC_RELAXED)) {
 			io_prep_fdsync(&io->iocb, a->fd);
-			rc = aio_submit_iocb(a, req);
+			rc = aio_submit_iocb(req);
 			if (rc != -EINVAL)
 				break;
-			log_info("bdev %s: no aio fsync here, fdatasync instead", b->name);
-			a->no_aio_fsync = true;
+			if (!__atomic_exchange_n(&a->no_aio_fsync, true, __ATOMIC_RELAXED))
+				log_info("bdev %s: no aio fsync here, fdatasync instead",
+					 b->name);
 		}
 		rc = aio_flush_sync(b);
 		bdev_io_done(req, rc);
@@ -249,14 +270,14 @@ static void aio_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
 		bdev_io_done(req, rc);
 }
 
-static void aio_retry(struct bdev_aio *a)
+static void aio_retry(struct aio_chan *a)
 {
 	struct nvmf_req *req = a->retry_head;
 
 	a->retry_head = a->retry_tail = NULL;
 	while (req) {
 		struct nvmf_req *next = req->core_next;
-		int rc = aio_submit_iocb(a, req);
+		int rc = aio_submit_iocb(req);
 
 		if (rc)
 			aio_finish(req, rc);
@@ -266,7 +287,7 @@ static void aio_retry(struct bdev_aio *a)
 
 static int aio_poll(void *arg)
 {
-	struct bdev_aio *a = arg;
+	struct aio_chan *a = arg;
 	struct io_event ev[AIO_BATCH];
 	struct timespec zero = { 0, 0 };
 	int n, total = 0;
@@ -290,27 +311,86 @@ static int aio_poll(void *arg)
  */
 static void aio_arm(void *arg)
 {
-	struct bdev_aio *a = arg;
+	struct aio_chan *a = arg;
 	uint64_t cnt;
 
 	if (read(a->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		log_debug("bdev %s: eventfd read: %s", a->b.name, strerror(errno));
+		log_debug("aio: eventfd read: %s", strerror(errno));
 }
 
-static void aio_close(struct bdev_aio *a)
+/* io_destroy waits for what is in flight and drops its events. */
+static void chan_close(struct nvmf_tgt *tgt, struct aio_chan *a)
 {
 	if (a->poller)
-		nvmf_poller_del(a->b.tgt, a->poller);
+		nvmf_poller_del(tgt, a->poller);
 	if (a->ctx)
 		io_destroy(a->ctx);
 	if (a->efd >= 0)
 		close(a->efd);
+	while (a->nbounce)
+		free(a->bounce_free[--a->nbounce]);
+}
+
+static int chan_setup(struct nvmf_tgt *tgt, struct aio_chan *a, const char *name)
+{
+	int rc;
+
+	a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (a->efd < 0)
+		return -errno;
+	for (int depth = AIO_DEPTH; depth >= 32; depth /= 2) {
+		rc = io_setup(depth, &a->ctx);
+		if (rc != -EAGAIN)
+			break;
+	}
+	if (rc) {
+		a->ctx = 0;
+		log_err("%s: io_setup: %s (raise fs.aio-max-nr?)", name, strerror(-rc));
+		return rc;
+	}
+	a->poller = nvmf_poller_add(tgt, name, aio_poll, aio_arm, a->efd, a);
+	return a->poller ? 0 : -ENOMEM;
+}
+
+static struct aio_chan *aio_chan_get(struct bdev_aio *a)
+{
+	struct aio_chan *ch;
+
+	if (!nvmf_poll_group_self())
+		return &a->main;
+	if (chan_self)
+		return chan_self;
+	ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return NULL;
+	ch->efd = -1;
+	if (chan_setup(a->b.tgt, ch, "aio group")) {
+		chan_close(a->b.tgt, ch);
+		free(ch);
+		return NULL;
+	}
+	chan_self = ch;
+	return ch;
+}
+
+void bdev_aio_thread_fini(void)
+{
+	struct nvmf_poll_group *pg = nvmf_poll_group_self();
+
+	if (!chan_self || !pg)
+		return;
+	chan_close(pg->tgt, chan_self);
+	free(chan_self);
+	chan_self = NULL;
+}
+
+static void aio_close(struct bdev_aio *a)
+{
+	chan_close(a->b.tgt, &a->main);
 	if (a->fd_dsync >= 0)
 		close(a->fd_dsync);
 	if (a->fd >= 0)
 		close(a->fd);
-	while (a->nbounce)
-		free(a->bounce_free[--a->nbounce]);
 	free(a);
 }
 
@@ -453,24 +533,10 @@ static int aio_geometry(struct bdev_aio *a, const struct bdev_aio_opts *o)
 
 static int aio_setup_queue(struct bdev_aio *a)
 {
-	int rc;
+	char name[80];
 
-	a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (a->efd < 0)
-		return -errno;
-	for (int depth = AIO_DEPTH; depth >= 32; depth /= 2) {
-		rc = io_setup(depth, &a->ctx);
-		if (rc != -EAGAIN)
-			break;
-	}
-	if (rc) {
-		a->ctx = 0;
-		log_err("bdev %s: io_setup: %s (raise fs.aio-max-nr?)", a->b.name,
-			strerror(-rc));
-		return rc;
-	}
-	a->poller = nvmf_poller_add(a->b.tgt, a->b.name, aio_poll, aio_arm, a->efd, a);
-	return a->poller ? 0 : -ENOMEM;
+	snprintf(name, sizeof(name), "bdev %s", a->b.name);
+	return chan_setup(a->b.tgt, &a->main, name);
 }
 
 int bdev_aio_create(struct nvmf_tgt *tgt, const struct bdev_aio_opts *o,
@@ -481,7 +547,7 @@ int bdev_aio_create(struct nvmf_tgt *tgt, const struct bdev_aio_opts *o,
 
 	if (!a)
 		return -ENOMEM;
-	a->fd = a->fd_dsync = a->efd = -1;
+	a->fd = a->fd_dsync = a->main.efd = -1;
 	snprintf(a->b.name, sizeof(a->b.name), "%s", o->name);
 	snprintf(a->filename, sizeof(a->filename), "%s", o->filename);
 	a->b.filename = a->filename;

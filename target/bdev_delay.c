@@ -3,7 +3,9 @@
  * A delay bdev: stacked on a base bdev, it holds each I/O for a latency
  * (average, and one in a hundred the p99 value) before passing it on,
  * as SPDK's bdev_delay does for abort and host-timeout tests. The base is
- * claimed; I/O waits in a list served by one timer of the event loop.
+ * claimed; I/O waits in a list served by one timer of the event loop,
+ * one list and timer per thread that runs I/O (a poll group's timer lives
+ * while it has I/O waiting).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,13 +18,21 @@
 
 #define P99_EVERY	100
 
-struct bdev_delay {
-	struct bdev b;
-	uint64_t lat[4];		/* avg_read, p99_read, avg_write, p99_write */
+struct bdev_delay;
+
+struct delay_chan {
+	struct bdev_delay *d;
 	uint64_t count;
 	struct nvmf_req *head, *tail;	/* waiting, in arrival order */
 	struct nvmf_timer *timer;
 	uint64_t timer_at;		/* its deadline; 0: not armed */
+};
+
+struct bdev_delay {
+	struct bdev b;
+	uint64_t lat[4];		/* avg_read, p99_read, avg_write, p99_write
+					   (__atomic: set while groups read) */
+	struct delay_chan ch[NVMF_MAX_POLL_GROUPS];	/* [thread index] */
 };
 
 /* What a waiting I/O asked for, kept in the request until it goes on. */
@@ -45,7 +55,9 @@ static void delay_done(struct nvmf_req *req, int res)
 	bdev_io_done(req, res);
 }
 
-static void delay_queue(struct bdev_delay *d, struct nvmf_req *req)
+static void delay_fire(void *arg);
+
+static void delay_queue(struct delay_chan *d, struct nvmf_req *req)
 {
 	req->core_next = NULL;
 	if (d->tail)
@@ -65,7 +77,7 @@ static void delay_queue(struct bdev_delay *d, struct nvmf_req *req)
  */
 static void delay_fire(void *arg)
 {
-	struct bdev_delay *d = arg;
+	struct delay_chan *d = arg;
 	struct nvmf_req *req = d->head, *next;
 	uint64_t now = nvmf_now_us();
 
@@ -82,7 +94,12 @@ static void delay_fire(void *arg)
 		memcpy(&io, req->core_priv, sizeof(io));
 		req->core_outer_cb = req->core_cb;
 		req->core_outer_ctx = req->core_ctx;
-		bdev_submit(d->b.base, req, io.op, io.offset, io.len, io.fua, delay_done);
+		bdev_submit(d->d->b.base, req, io.op, io.offset, io.len, io.fua, delay_done);
+	}
+	if (!d->head && d != &d->d->ch[0]) {
+		/* A group's: nothing is left for the main thread to free. */
+		nvmf_timer_del(d->d->b.tgt, d->timer);
+		d->timer = NULL;
 	}
 }
 
@@ -90,12 +107,21 @@ static void delay_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op,
 			 uint64_t offset, uint64_t len, bool fua)
 {
 	struct bdev_delay *d = (struct bdev_delay *)b;
-	int kind = (op == BDEV_READ ? 0 : 2) + (++d->count % P99_EVERY == 0);
+	struct delay_chan *ch = &d->ch[nvmf_thread_index()];
+	int kind = (op == BDEV_READ ? 0 : 2) + (++ch->count % P99_EVERY == 0);
 	struct delay_io io = { .op = op, .offset = offset, .len = len, .fua = fua };
 
+	if (!ch->timer) {
+		ch->d = d;
+		ch->timer = nvmf_timer_add(b->tgt, delay_fire, ch);
+		if (!ch->timer) {
+			bdev_io_done(req, -ENOMEM);
+			return;
+		}
+	}
 	memcpy(req->core_priv, &io, sizeof(io));
-	req->core_deadline_us = nvmf_now_us() + d->lat[kind];
-	delay_queue(d, req);
+	req->core_deadline_us = nvmf_now_us() + __atomic_load_n(&d->lat[kind], __ATOMIC_RELAXED);
+	delay_queue(ch, req);
 }
 
 static int delay_flush_sync(struct bdev *b)
@@ -107,7 +133,7 @@ static void delay_destroy(struct bdev *b)
 {
 	struct bdev_delay *d = (struct bdev_delay *)b;
 
-	nvmf_timer_del(b->tgt, d->timer);
+	nvmf_timer_del(b->tgt, d->ch[0].timer);
 	free(d);
 }
 
@@ -129,8 +155,9 @@ int bdev_delay_create(struct nvmf_tgt *tgt, const struct bdev_delay_opts *o,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->timer = nvmf_timer_add(tgt, delay_fire, d);
-	if (!d->timer) {
+	d->ch[0].d = d;
+	d->ch[0].timer = nvmf_timer_add(tgt, delay_fire, &d->ch[0]);
+	if (!d->ch[0].timer) {
 		free(d);
 		return -ENOMEM;
 	}
@@ -169,7 +196,7 @@ int bdev_delay_set_latency(struct bdev *b, const char *type, uint64_t us)
 		return -EINVAL;
 	for (int i = 0; i < 4; i++) {
 		if (!strcmp(type, lat_names[i])) {
-			d->lat[i] = us;
+			__atomic_store_n(&d->lat[i], us, __ATOMIC_RELAXED);
 			return 0;
 		}
 	}

@@ -70,8 +70,22 @@ struct nvmf_ns {
 	bool no_auto_visible;		/* visible only to hosts[] */
 	char (*hosts)[NVMF_NQN_MAX + 1];
 	int nhosts;
-	uint64_t units_read, units_written;	/* SMART, 512 B units */
-	uint64_t reads, writes;
+	/* SMART counters, per thread (index: poll group, 0 the main thread). */
+	struct nvmf_ns_stats {
+		uint64_t units_read, units_written;	/* 512 B units */
+		uint64_t reads, writes;
+	} st[NVMF_MAX_POLL_GROUPS];
+};
+
+/*
+ * One poll group's view of a subsystem: the group's alone (cache line of
+ * its own). Paused: new commands of the subsystem wait in held.
+ */
+struct nvmf_subsys_grp {
+	_Alignas(64) bool paused;
+	bool ack_drained;		/* answer the pause when outstanding is 0 */
+	unsigned int outstanding;	/* commands of the subsystem running here */
+	struct nvmf_req *held_head, *held_tail;
 };
 
 struct nvmf_subsystem {
@@ -91,6 +105,8 @@ struct nvmf_subsystem {
 	struct nvmf_ctrlr *ctrlrs;
 	bool deleted;			/* gone from tgt->subsys; freed with its
 					   last controller */
+	struct nvmf_subsys_grp *grp;	/* [NVMF_MAX_POLL_GROUPS] */
+	int pause_depth;		/* main thread: nested pauses */
 	struct nvmf_subsystem *dead_next;
 };
 
@@ -131,6 +147,48 @@ void nvmf_subsystem_delete(struct nvmf_subsystem *s);
 void nvmf_subsystem_free(struct nvmf_subsystem *s);
 /* Tell every controller of s that may see nsid that it changed (AEN). */
 void nvmf_subsystem_ns_changed(struct nvmf_subsystem *s, uint32_t nsid);
+/* The namespace nsid of s if hostnqn may see it, else NULL. */
+struct nvmf_ns *nvmf_subsystem_host_ns(struct nvmf_subsystem *s, const char *hostnqn,
+				       uint32_t nsid);
+
+/*
+ * Poll groups (group.c). Every change of a subsystem's namespaces is made
+ * between pause and resume: pause returns once no other thread runs a
+ * command of s (those in flight done, new ones held), resume lets the held
+ * ones run. They nest; both wait for every group's answer.
+ */
+void nvmf_subsystem_pause(struct nvmf_subsystem *s);
+void nvmf_subsystem_resume(struct nvmf_subsystem *s);
+/*
+ * Returns once every group has run what the main thread sent it before
+ * (disconnects): no group starts a command on those queues any more.
+ */
+void nvmf_groups_barrier(struct nvmf_tgt *tgt);
+/* The calling thread's poll group (NULL: the main thread) and its index. */
+struct nvmf_poll_group *nvmf_poll_group_self(void);
+int nvmf_thread_index(void);
+/* A command run by a group is done (nvmf_req_complete). */
+void nvmf_group_req_done(struct nvmf_req *req);
+
+struct nvmf_poll_group {
+	struct nvmf_tgt *tgt;
+	struct nvmf_thread *th;		/* NULL until started */
+	int idx;
+	/* Written by the group's thread only; read with __atomic loads. */
+	uint64_t completed_io;
+	uint64_t io_inflight;
+};
+
+/* Counters one thread writes and others read: relaxed, no read-modify-write. */
+static inline void nvmf_stat_add(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t nvmf_stat_get(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
 
 /* ---- The target ---- */
 
@@ -177,6 +235,8 @@ struct nvmf_tgt {
 	int group_cpus[NVMF_MAX_POLL_GROUPS];	/* -m/--cpus: poll groups */
 	int ngroup_cpus;
 	struct nvmf_mbox *mbox;		/* the main thread's: nvmf_tgt_mbox() */
+	struct nvmf_poll_group *pgroups[NVMF_MAX_POLL_GROUPS];	/* [0]: NULL */
+	_Atomic unsigned int grp_acks;	/* answers to a pause/resume */
 	bool failed;			/* a thread of the target died */
 	uint64_t admin_qpairs, io_qpairs;	/* connected since start */
 	uint64_t completed_io;			/* NVMe I/O commands completed */
@@ -254,6 +314,8 @@ struct nvmf_ctrlr {
 	uint64_t host_reads, host_writes;
 };
 
+/* A command leaves the submission queue (SQ head, outstanding). */
+void nvmf_req_start(struct nvmf_req *req);
 /* Complete req with status: the one way every command finishes. */
 void nvmf_req_complete(struct nvmf_req *req, nvme_status st);
 

@@ -32,7 +32,7 @@ enum nvmf_xfer nvmf_req_xfer(const struct nvmf_req *req)
 	}
 }
 
-static void req_start(struct nvmf_req *req)
+void nvmf_req_start(struct nvmf_req *req)
 {
 	struct nvmf_qpair *qp = req->qpair;
 
@@ -42,6 +42,7 @@ static void req_start(struct nvmf_req *req)
 	memset(req->cpl, 0, sizeof(*req->cpl));
 	req->core_exec = NULL;
 	req->core_next = NULL;
+	req->core_sg = NULL;
 }
 
 void nvmf_req_complete(struct nvmf_req *req, nvme_status st)
@@ -54,12 +55,14 @@ void nvmf_req_complete(struct nvmf_req *req, nvme_status st)
 	cpl->sqhd = qp->sqhd;
 	cpl->status = nvme_cpl_status_field(st);
 	qp->outstanding--;
+	if (req->core_sg)
+		nvmf_group_req_done(req);
 	qp->transport->ops->req_complete(req);
 }
 
 void nvmf_req_fail(struct nvmf_req *req, nvme_status status)
 {
-	req_start(req);
+	nvmf_req_start(req);
 	nvmf_req_complete(req, status);
 }
 
@@ -84,7 +87,7 @@ void nvmf_req_exec(struct nvmf_req *req)
 	const struct nvme_cmd *cmd = req->cmd;
 	nvme_status st;
 
-	req_start(req);
+	nvmf_req_start(req);
 	if (cmd->flags & 0x3) {
 		log_info("qid %u: fused command refused", qp->qid);
 		st = NVME_SC_INVALID_FIELD | NVME_DNR;
@@ -464,6 +467,7 @@ static void aen_deliver(struct nvmf_ctrlr *c)
 		c->aen_pending &= ~(1u << bit);
 		c->aen_masked |= 1u << bit;
 		req->cpl->cdw0 = aen_cdw0(bit);
+		log_debug("cntlid %u: AEN 0x%08x", c->cntlid, req->cpl->cdw0);
 		nvmf_req_complete(req, 0);
 	}
 }

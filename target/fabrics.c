@@ -83,6 +83,8 @@ static nvme_status connect_io(struct nvmf_req *req, struct nvmf_subsystem *s,
 	}
 	qp->qid = qid;
 	qp->sqsize = sqsize;
+	qp->io_subsys = s;
+	snprintf(qp->io_hostnqn, sizeof(qp->io_hostnqn), "%s", c->hostnqn);
 	nvmf_ctrlr_add_io_qpair(c, qp);
 	req->cpl->cdw0 = c->cntlid;
 	return 0;

@@ -17,9 +17,12 @@
 #define WZ_DEAC		(1u << 25)
 #define DSM_AD		(1u << 2)
 
+/* Not through the controller: a poll group runs I/O without it. */
 static struct nvmf_ns *req_ns(const struct nvmf_req *req)
 {
-	return nvmf_ctrlr_get_ns(req->qpair->ctrlr, req->cmd->nsid);
+	struct nvmf_qpair *qp = req->qpair;
+
+	return nvmf_subsystem_host_ns(qp->io_subsys, qp->io_hostnqn, req->cmd->nsid);
 }
 
 static void nvmf_io_done(struct nvmf_req *req, int res)
@@ -39,7 +42,10 @@ static void nvmf_io_done(struct nvmf_req *req, int res)
 			req->qpair->qid, req->cmd->cid, opc, req->cmd->nsid,
 			strerror(-res));
 	}
-	req->qpair->transport->tgt->completed_io++;
+	if (nvmf_poll_group_self())
+		nvmf_stat_add(&nvmf_poll_group_self()->completed_io, 1);
+	else
+		req->qpair->transport->tgt->completed_io++;
 	nvmf_req_complete(req, st);
 }
 
@@ -54,16 +60,18 @@ static void exec_rw(struct nvmf_req *req)
 	struct nvmf_ns *ns = req_ns(req);
 	struct bdev *b = ns->bdev;
 	bool write = req->cmd->opc == NVME_OPC_WRITE;
+	struct nvmf_ns_stats *st;
 	uint64_t slba;
 	uint32_t nlb;
 
 	range_of(req, &slba, &nlb);
+	st = &ns->st[nvmf_thread_index()];
 	if (write) {
-		ns->writes++;
-		ns->units_written += (uint64_t)nlb * b->block_size / 512;
+		nvmf_stat_add(&st->writes, 1);
+		nvmf_stat_add(&st->units_written, (uint64_t)nlb * b->block_size / 512);
 	} else {
-		ns->reads++;
-		ns->units_read += (uint64_t)nlb * b->block_size / 512;
+		nvmf_stat_add(&st->reads, 1);
+		nvmf_stat_add(&st->units_read, (uint64_t)nlb * b->block_size / 512);
 	}
 	if (req->core_zcopy) {
 		/*

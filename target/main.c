@@ -310,16 +310,29 @@ static int config_check(const char *path)
 	return rc;
 }
 
+/* Backend I/O in flight on every thread (poll groups count their own). */
+static uint64_t io_inflight(const struct nvmf_tgt *tgt)
+{
+	uint64_t n = tgt->io_inflight;
+
+	for (int i = 1; i < NVMF_MAX_POLL_GROUPS; i++) {
+		if (tgt->pgroups[i])
+			n += nvmf_stat_get(&tgt->pgroups[i]->io_inflight);
+	}
+	return n;
+}
+
 static void drain(struct nvmf_tgt *tgt, struct sig_state *ss)
 {
 	uint64_t deadline = nvmf_now_us() + DRAIN_TIMEOUT_US;
 	int seen = ss->count;
 
 	nvmf_tgt_stop_listen(tgt);
-	while (tgt->io_inflight && ss->count == seen && nvmf_now_us() < deadline)
+	while (io_inflight(tgt) && ss->count == seen && nvmf_now_us() < deadline)
 		nvmf_loop_once(tgt, 10);
-	if (tgt->io_inflight)
-		log_warn("shutdown: %u I/Os still in flight", tgt->io_inflight);
+	if (io_inflight(tgt))
+		log_warn("shutdown: %llu I/Os still in flight",
+			 (unsigned long long)io_inflight(tgt));
 }
 
 static int serve(struct nvmf_tgt *tgt, const struct args *a)

@@ -5,8 +5,10 @@
  * This header is the contract between transport/ and target/ (with
  * target/thread.h, the mailboxes and threads a transport with poll groups
  * uses); target/ never includes anything from transport/. Every call into
- * the core is made on the main thread: a poll group on a thread of its own
- * sends them there (nvmf_tgt_mbox).
+ * the core is made on the main thread, except one: a poll group on a
+ * thread of its own first offers a command to nvmf_group_req_exec (the
+ * I/O of its connected I/O queues runs right there) and sends the rest to
+ * the main thread (nvmf_tgt_mbox).
  *
  * A request's life, seen from the transport:
  *   capsule received -> req->cmd filled (and in-capsule data, if any)
@@ -60,6 +62,7 @@ struct nvmf_req {
 	void (*core_exec)(struct nvmf_req *req);	/* set by parsing */
 	struct nvmf_req *core_next;	/* core queues (backend retries) */
 	struct bdev *core_zcopy;	/* data lives in this bdev (zero copy) */
+	struct nvmf_subsys_grp *core_sg;	/* run by a poll group: its count */
 	/* A stacked bdev (delay) keeps the outer completion here. */
 	void (*core_outer_cb)(struct nvmf_req *req, int res);
 	void *core_outer_ctx;
@@ -77,6 +80,14 @@ struct nvmf_qpair {
 	bool disconnecting;
 	unsigned int outstanding;	/* requests inside the core */
 	void *core_ctx;
+	/* Set by a transport with poll groups: the queue's (NULL: main thread). */
+	struct nvmf_poll_group *group;
+	/*
+	 * Core-private: an I/O queue's subsystem and host, written once by its
+	 * Connect, read by the group that runs its commands.
+	 */
+	struct nvmf_subsystem *io_subsys;
+	char io_hostnqn[224];
 };
 
 /* Transport parameters (SPDK's nvmf_create_transport names and defaults). */
@@ -215,6 +226,30 @@ int nvmf_tgt_poll_group_cpus(const struct nvmf_tgt *tgt, int *cpus, int max);
  */
 struct nvmf_mbox;
 struct nvmf_mbox *nvmf_tgt_mbox(struct nvmf_tgt *tgt);
+
+/*
+ * The core's side of a poll group on a thread of its own (target/group.c).
+ * On the main thread, before the group's thread starts: create (NULL: no
+ * memory); once it runs: started. On the group's thread: bind first thing,
+ * unbind last (its backend contexts go). On the main thread after the
+ * thread is gone: destroy. idx: 1 .. NVMF_MAX_POLL_GROUPS - 1.
+ */
+struct nvmf_poll_group;
+struct nvmf_thread;
+struct nvmf_poll_group *nvmf_poll_group_create(struct nvmf_tgt *tgt, int idx);
+void nvmf_poll_group_started(struct nvmf_poll_group *pg, struct nvmf_thread *th);
+void nvmf_poll_group_bind(struct nvmf_poll_group *pg);
+void nvmf_poll_group_unbind(struct nvmf_poll_group *pg);
+void nvmf_poll_group_destroy(struct nvmf_poll_group *pg);
+/*
+ * On a group's thread, instead of sending a command to the main thread:
+ * true if the core ran it here (or holds it while its subsystem is paused),
+ * which it does for a connected I/O queue of this group; false: send it on.
+ * The transport asks only while none of the queue's commands is at the
+ * main thread, so one queue's commands never run on two threads at once.
+ */
+bool nvmf_group_req_exec(struct nvmf_req *req);
+bool nvmf_group_req_fail(struct nvmf_req *req, nvme_status status);
 
 /* ---- The event loop, shared by core and transports ---- */
 

@@ -518,6 +518,8 @@ static json_t *stats_group(struct nvmf_tgt *tgt, const struct nvmf_transport_dev
 {
 	unsigned int admin = 0, io = 0;
 	json_t *transports = json_array();
+	const struct nvmf_poll_group *pg = g > 0 && g < NVMF_MAX_POLL_GROUPS ?
+					   tgt->pgroups[g] : NULL;
 	char name[32];
 
 	if (tgt->transport)
@@ -529,8 +531,10 @@ static json_t *stats_group(struct nvmf_tgt *tgt, const struct nvmf_transport_dev
 			 "admin_qpairs", (json_int_t)(g ? 0 : tgt->admin_qpairs),
 			 "io_qpairs", (json_int_t)(g ? 0 : tgt->io_qpairs),
 			 "current_admin_qpairs", admin, "current_io_qpairs", io,
-			 "pending_bdev_io", (json_int_t)(g ? 0 : tgt->io_inflight),
-			 "completed_nvme_io", (json_int_t)(g ? 0 : tgt->completed_io),
+			 "pending_bdev_io", (json_int_t)(!g ? tgt->io_inflight : pg ?
+					 nvmf_stat_get(&pg->io_inflight) : 0),
+			 "completed_nvme_io", (json_int_t)(!g ? tgt->completed_io : pg ?
+					   nvmf_stat_get(&pg->completed_io) : 0),
 			 "transports", transports);
 }
 

@@ -38,10 +38,15 @@ struct nvmf_subsystem *nvmf_subsystem_create(struct nvmf_tgt *tgt,
 	if (!s->discovery) {
 		s->max_ns = NVMF_DEFAULT_MAX_NS;
 		s->ns = calloc(s->max_ns, sizeof(*s->ns));
-		if (!s->ns) {
+		s->grp = aligned_alloc(_Alignof(struct nvmf_subsys_grp),
+				       NVMF_MAX_POLL_GROUPS * sizeof(*s->grp));
+		if (!s->ns || !s->grp) {
+			free(s->ns);
+			free(s->grp);
 			free(s);
 			return NULL;
 		}
+		memset(s->grp, 0, NVMF_MAX_POLL_GROUPS * sizeof(*s->grp));
 	}
 	arr[tgt->nsubsys++] = s;
 	nvmf_tgt_discovery_changed(tgt);
@@ -73,7 +78,9 @@ int nvmf_subsystem_add_ns(struct nvmf_subsystem *s, struct nvmf_ns *ns)
 	*copy = *ns;
 	copy->hosts = NULL;
 	copy->nhosts = 0;
+	nvmf_subsystem_pause(s);
 	s->ns[ns->nsid - 1] = copy;
+	nvmf_subsystem_resume(s);
 	nvmf_subsystem_ns_changed(s, ns->nsid);
 	return 0;
 }
@@ -94,9 +101,11 @@ int nvmf_subsystem_remove_ns(struct nvmf_subsystem *s, uint32_t nsid)
 		return -ENOENT;
 	/* Tell first: the AEN goes to those that could see it. */
 	nvmf_subsystem_ns_changed(s, nsid);
+	nvmf_subsystem_pause(s);
 	s->ns[nsid - 1] = NULL;
 	log_notice("%s: namespace %u (bdev %s) removed", s->nqn, nsid, ns->bdev->name);
 	ns_free(ns);
+	nvmf_subsystem_resume(s);
 	return 0;
 }
 
@@ -118,11 +127,17 @@ bool nvmf_ns_visible(const struct nvmf_ns *ns, const char *hostnqn)
 	return false;
 }
 
+struct nvmf_ns *nvmf_subsystem_host_ns(struct nvmf_subsystem *s, const char *hostnqn,
+				       uint32_t nsid)
+{
+	struct nvmf_ns *ns = s ? nvmf_subsystem_get_ns(s, nsid) : NULL;
+
+	return ns && nvmf_ns_visible(ns, hostnqn) ? ns : NULL;
+}
+
 struct nvmf_ns *nvmf_ctrlr_get_ns(const struct nvmf_ctrlr *c, uint32_t nsid)
 {
-	struct nvmf_ns *ns = nvmf_subsystem_get_ns(c->subsys, nsid);
-
-	return ns && nvmf_ns_visible(ns, c->hostnqn) ? ns : NULL;
+	return nvmf_subsystem_host_ns(c->subsys, c->hostnqn, nsid);
 }
 
 static int host_find(char (*hosts)[NVMF_NQN_MAX + 1], int n, const char *nqn)
@@ -151,11 +166,15 @@ int nvmf_ns_add_host(struct nvmf_subsystem *s, struct nvmf_ns *ns, const char *h
 		return -EINVAL;
 	if (host_find(ns->hosts, ns->nhosts, hostnqn) >= 0)
 		return -EEXIST;
+	nvmf_subsystem_pause(s);
 	h = realloc(ns->hosts, (ns->nhosts + 1) * sizeof(*h));
-	if (!h)
+	if (!h) {
+		nvmf_subsystem_resume(s);
 		return -ENOMEM;
+	}
 	ns->hosts = h;
 	strcpy(h[ns->nhosts++], hostnqn);
+	nvmf_subsystem_resume(s);
 	if (ns->no_auto_visible)
 		ns_host_changed(s, ns->nsid, hostnqn);
 	return 0;
@@ -167,8 +186,10 @@ int nvmf_ns_remove_host(struct nvmf_subsystem *s, struct nvmf_ns *ns, const char
 
 	if (i < 0)
 		return -ENOENT;
+	nvmf_subsystem_pause(s);
 	memmove(ns->hosts[i], ns->hosts[i + 1], (size_t)(ns->nhosts - i - 1) * sizeof(*ns->hosts));
 	ns->nhosts--;
+	nvmf_subsystem_resume(s);
 	if (ns->no_auto_visible)
 		ns_host_changed(s, ns->nsid, hostnqn);
 	return 0;
@@ -332,6 +353,9 @@ void nvmf_subsystem_free(struct nvmf_subsystem *s)
 {
 	struct nvmf_subsystem **pp = &s->tgt->dead;
 
+	/* An I/O queue of s on a group may not have seen its disconnect yet. */
+	if (s->grp)
+		nvmf_groups_barrier(s->tgt);
 	while (*pp && *pp != s)
 		pp = &(*pp)->dead_next;
 	if (*pp)
@@ -344,6 +368,7 @@ void nvmf_subsystem_free(struct nvmf_subsystem *s)
 			ns_free(s->ns[i]);
 	}
 	free(s->ns);
+	free(s->grp);
 	free(s->hosts);
 	free(s->listeners);
 	free(s);
@@ -363,6 +388,13 @@ void nvmf_subsystem_delete(struct nvmf_subsystem *s)
 	tgt->nsubsys--;
 	while (s->nlisteners)
 		nvmf_subsystem_remove_listener(s, &s->listeners[s->nlisteners - 1]);
+	/*
+	 * The namespaces go while no group runs a command of s; what the
+	 * groups held meanwhile is aborted (resume of a deleted subsystem),
+	 * and s is freed only once every group has seen its queues'
+	 * disconnects (nvmf_subsystem_free).
+	 */
+	nvmf_subsystem_pause(s);
 	for (uint32_t n = 0; n < s->max_ns; n++) {
 		if (s->ns[n]) {
 			ns_free(s->ns[n]);
@@ -370,11 +402,14 @@ void nvmf_subsystem_delete(struct nvmf_subsystem *s)
 		}
 	}
 	log_notice("%s: deleted", s->nqn);
+	/* Resumed whatever pauses it was under: nothing held may be lost. */
+	s->deleted = true;
+	s->pause_depth = 1;
+	nvmf_subsystem_resume(s);
 	if (!s->ctrlrs) {
 		nvmf_subsystem_free(s);
 	} else {
 		/* Freed with its last controller (nvmf_ctrlr_free). */
-		s->deleted = true;
 		s->dead_next = tgt->dead;
 		tgt->dead = s;
 		for (struct nvmf_ctrlr *c = s->ctrlrs, *next; c; c = next) {

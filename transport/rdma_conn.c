@@ -339,6 +339,7 @@ static struct nvmf_rdma_conn *conn_create(struct nvmf_rdma_device *dev,
 	c->qp.stats = &dev->stats;
 	id->context = &c->cm_type;
 	nvmf_qpair_init(&c->qp.qpair, &dev->rt->t);
+	c->qp.qpair.group = dev->group ? dev->group->pg : NULL;
 	c->core_init = true;
 	return c;
 }

@@ -12,10 +12,14 @@
  * the QP on its CQ and accepts. From then on every verbs call of the queue,
  * every completion and every CM event is the group's.
  *
- * Controllers, subsystems and namespaces have one owner, the main thread:
- * a grouped queue sends each command there to run (io->exec, io->fail),
- * and the core's answers (ops->req_complete, ops->qpair_disconnect) come
- * back by message. The queue's nvmf_qpair_fini goes the same way and the
+ * Controllers, subsystems and namespaces have one owner, the main thread.
+ * A connected I/O queue's commands run on its group (nvmf_group_req_exec:
+ * the core's I/O path on this thread); the rest (Connect, admin queues)
+ * go to the main thread to run (io->exec, io->fail), and the core's
+ * answers (ops->req_complete, ops->qpair_disconnect) come back by message.
+ * While any command of a queue is at the main thread, the queue's next
+ * ones go there too, so a queue's commands never run on two threads at
+ * once. The queue's nvmf_qpair_fini goes to the main thread as well and the
  * group frees the queue once it is done. Nothing on these paths takes a
  * lock: mailboxes are DPDK rings.
  */
@@ -55,6 +59,8 @@ static struct nvmf_rdma_transport *req_rt(const struct nvmf_req *req)
 	return (struct nvmf_rdma_transport *)req->qpair->transport;
 }
 
+static _Thread_local struct nvmf_rdma_group *grp_self;
+
 /* Group -> core. */
 static void core_exec_msg(void *arg)
 {
@@ -70,13 +76,22 @@ static void core_fail_msg(void *arg)
 
 static void grp_exec(struct nvmf_req *req)
 {
+	struct nvmf_rdma_conn *c = (struct nvmf_rdma_conn *)req->qpair;
+
+	if (!c->forwarded && nvmf_group_req_exec(req))
+		return;
+	c->forwarded++;
 	send_or_wait(req_rt(req)->main_mbox, core_exec_msg, req);
 }
 
 static void grp_fail(struct nvmf_req *req, nvme_status st)
 {
 	struct nvmf_rdma_req *r = nvmf_rdma_container_of(req, struct nvmf_rdma_req, req);
+	struct nvmf_rdma_conn *c = (struct nvmf_rdma_conn *)req->qpair;
 
+	if (!c->forwarded && nvmf_group_req_fail(req, st))
+		return;
+	c->forwarded++;
 	r->fail_st = st;
 	send_or_wait(req_rt(req)->main_mbox, core_fail_msg, r);
 }
@@ -105,24 +120,32 @@ static void conn_maybe_release(struct nvmf_rdma_conn *c)
 		nvmf_rdma_conn_release(c);
 }
 
-static void grp_complete_msg(void *arg)
+static void grp_local_complete(struct nvmf_req *req)
 {
-	struct nvmf_req *req = arg;
 	struct nvmf_rdma_conn *c = (struct nvmf_rdma_conn *)req->qpair;
 
 	nvmf_rdma_req_complete(req);
 	conn_maybe_release(c);
 }
 
+static void grp_complete_msg(void *arg)
+{
+	struct nvmf_req *req = arg;
+	struct nvmf_rdma_conn *c = (struct nvmf_rdma_conn *)req->qpair;
+
+	c->forwarded--;
+	grp_local_complete(req);
+}
+
 /*
- * While a group tears down at shutdown (grp_fini, the main thread waiting
- * for it), the core's answers to its queues come from that same thread:
- * run them at once, nobody else would.
+ * On the group's own thread (a command it ran, or at shutdown, grp_fini
+ * with the main thread waiting) the answer is delivered at once; from the
+ * main thread it comes by message.
  */
 void nvmf_rdma_group_complete(struct nvmf_rdma_conn *c, struct nvmf_req *req)
 {
-	if (c->dev->group->finishing)
-		grp_complete_msg(req);
+	if (grp_self == c->dev->group)
+		grp_local_complete(req);
 	else
 		to_group(c->dev->group, grp_complete_msg, req);
 }
@@ -134,7 +157,7 @@ static void grp_disconnect_msg(void *arg)
 
 void nvmf_rdma_group_disconnect(struct nvmf_rdma_conn *c)
 {
-	if (c->dev->group->finishing)
+	if (grp_self == c->dev->group)
 		grp_disconnect_msg(c);
 	else
 		to_group(c->dev->group, grp_disconnect_msg, c);
@@ -372,7 +395,11 @@ static int grp_setup(struct nvmf_rdma_group *g)
 static int grp_init(void *arg)
 {
 	struct nvmf_rdma_group *g = arg;
-	int rc = grp_setup(g);
+	int rc;
+
+	grp_self = g;
+	nvmf_poll_group_bind(g->pg);
+	rc = grp_setup(g);
 
 	if (rc)
 		grp_fini(g);
@@ -403,6 +430,8 @@ static void grp_fini(void *arg)
 	if (g->cm_poller)
 		nvmf_poller_del(g->rt->t.tgt, g->cm_poller);
 	g->cm_poller = NULL;
+	nvmf_poll_group_unbind(g->pg);
+	grp_self = NULL;
 }
 
 static void group_free(struct nvmf_rdma_group *g)
@@ -412,6 +441,7 @@ static void group_free(struct nvmf_rdma_group *g)
 	env_dma_free(g->pool_mem);
 	if (g->cm_channel)
 		rdma_destroy_event_channel(g->cm_channel);
+	nvmf_poll_group_destroy(g->pg);
 	free(g);
 }
 
@@ -432,12 +462,18 @@ int nvmf_rdma_groups_start(struct nvmf_rdma_transport *rt)
 		g->idx = i;
 		g->cpu = cpus[i];
 		TAILQ_INIT(&g->devices);
+		g->pg = nvmf_poll_group_create(rt->t.tgt, i);
+		if (!g->pg) {
+			free(g);
+			return -ENOMEM;
+		}
 		snprintf(name, sizeof(name), "nvmf_pg%d", i % NVMF_MAX_POLL_GROUPS);
 		g->th = nvmf_thread_start(rt->t.tgt, name, cpus[i], grp_init, g);
 		if (!g->th) {
 			group_free(g);
 			return -EIO;
 		}
+		nvmf_poll_group_started(g->pg, g->th);
 		rt->groups[i] = g;
 		log_notice("rdma: poll group %d on CPU %d", i, cpus[i]);
 	}
@@ -451,6 +487,7 @@ void nvmf_rdma_groups_stop(struct nvmf_rdma_transport *rt)
 
 		if (!g)
 			continue;
+		nvmf_poll_group_started(g->pg, NULL);	/* no more pauses to it */
 		if (nvmf_thread_stop(g->th, grp_fini, g))
 			log_err("rdma: poll group %d: its loop had failed", i);
 		group_free(g);

@@ -92,6 +92,7 @@ struct nvmf_rdma_conn {
 	bool zombie;		/* verbs gone, waits for the core's requests */
 	bool on_flush;
 	bool fini_wait;		/* grouped: the core's fini not done yet */
+	uint32_t forwarded;	/* grouped: commands sent to the main thread */
 	bool counted;		/* in its device's admin/io_qpairs */
 	uint16_t cm_qid;	/* from the connect request */
 	struct ibv_send_wr *send_head, *send_tail;	/* posts waiting */
@@ -144,6 +145,7 @@ struct nvmf_rdma_group {
 	struct nvmf_rdma_pool pool;
 	void *pool_mem;
 	bool finishing;		/* grp_fini runs: the core calls in from this thread */
+	struct nvmf_poll_group *pg;	/* the core's side of it */
 };
 
 extern const struct nvmf_rdma_io_ops nvmf_rdma_io;
