@@ -35,9 +35,19 @@ fail_diagnose() {
     [[ ${E2E_GUEST:-} == 1 && -z ${E2E_DIAGNOSED:-} ]] || return 0
     E2E_DIAGNOSED=1
     echo w >/proc/sysrq-trigger 2>/dev/null || true
+    [[ -n ${E2E_FAIL_HOOK:-} ]] && { $E2E_FAIL_HOOK >&2 || true; }
     if [[ -n ${NVMF_TGT_LOG:-} && -r $NVMF_TGT_LOG ]]; then
         printf -- '----- last 25 lines of %s\n' "$NVMF_TGT_LOG" >&2
         tail -n 25 "$NVMF_TGT_LOG" >&2
+    fi
+    # The target's threads: where each one is (results/target-stacks.txt).
+    if [[ -n ${NVMF_TGT_PID:-} ]] && kill -0 "$NVMF_TGT_PID" 2>/dev/null &&
+        command -v gdb >/dev/null; then
+        timeout 30 gdb -p "$NVMF_TGT_PID" -batch -ex 'thread apply all bt' \
+            -x "$E2E_LIB_DIR/target-state.gdb" >"$E2E_RESULTS/target-stacks.txt" 2>&1 || true
+        printf -- '----- target threads (full stacks in %s/target-stacks.txt)\n' \
+            "$E2E_RESULTS" >&2
+        grep -E '^Thread|^#[0-3] |^group|^  qid' "$E2E_RESULTS/target-stacks.txt" >&2 || true
     fi
 }
 # Soft failure: report, count, continue; finish() turns the count into the exit code.
