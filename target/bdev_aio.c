@@ -164,12 +164,7 @@ static int aio_submit_iocb(struct nvmf_req *req)
 	if (rc == 1)
 		return 0;
 	if (rc == -EAGAIN) {
-		req->core_next = NULL;
-		if (a->retry_tail)
-			a->retry_tail->core_next = req;
-		else
-			a->retry_head = req;
-		a->retry_tail = req;
+		nvmf_req_fifo_push(&a->retry_head, &a->retry_tail, req);
 		return 0;
 	}
 	return rc < 0 ? rc : -EIO;

@@ -59,12 +59,7 @@ static void delay_fire(void *arg);
 
 static void delay_queue(struct delay_chan *d, struct nvmf_req *req)
 {
-	req->core_next = NULL;
-	if (d->tail)
-		d->tail->core_next = req;
-	else
-		d->head = req;
-	d->tail = req;
+	nvmf_req_fifo_push(&d->head, &d->tail, req);
 	if (!d->timer_at || req->core_deadline_us < d->timer_at) {
 		d->timer_at = req->core_deadline_us;
 		nvmf_timer_arm(d->timer, d->timer_at);

@@ -314,6 +314,18 @@ struct nvmf_ctrlr {
 	uint64_t host_reads, host_writes;
 };
 
+/* The core's queues of requests (held, waiting, retried): FIFO on core_next. */
+static inline void nvmf_req_fifo_push(struct nvmf_req **head, struct nvmf_req **tail,
+				      struct nvmf_req *req)
+{
+	req->core_next = NULL;
+	if (*tail)
+		(*tail)->core_next = req;
+	else
+		*head = req;
+	*tail = req;
+}
+
 /* A command leaves the submission queue (SQ head, outstanding). */
 void nvmf_req_start(struct nvmf_req *req);
 /* Complete req with status: the one way every command finishes. */

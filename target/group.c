@@ -120,16 +120,6 @@ static void group_run(struct nvmf_req *req, struct nvmf_subsys_grp *sg)
 	req->core_exec(req);
 }
 
-static void group_hold(struct nvmf_subsys_grp *sg, struct nvmf_req *req)
-{
-	req->core_next = NULL;
-	if (sg->held_tail)
-		sg->held_tail->core_next = req;
-	else
-		sg->held_head = req;
-	sg->held_tail = req;
-}
-
 bool nvmf_group_req_exec(struct nvmf_req *req)
 {
 	struct nvmf_qpair *qp = req->qpair;
@@ -140,7 +130,7 @@ bool nvmf_group_req_exec(struct nvmf_req *req)
 	nvmf_req_start(req);
 	sg = &qp->io_subsys->grp[pg_self->idx];
 	if (sg->paused)
-		group_hold(sg, req);
+		nvmf_req_fifo_push(&sg->held_head, &sg->held_tail, req);
 	else
 		group_run(req, sg);
 	return true;

@@ -330,6 +330,8 @@ int nvmf_rdma_device_poll(void *arg)
 		done += n;
 	} while (n == NVMF_RDMA_POLL_BATCH && ++rounds < NVMF_RDMA_POLL_ROUNDS);
 	device_flush(dev);
+	/* Buffers another group gave back, for requests waiting here. */
+	done += nvmf_rdma_pool_poll(dev->pool);
 	if (!TAILQ_EMPTY(&dev->dying)) {
 		done += nvmf_rdma_conns_reap(dev);
 		device_flush(dev);
@@ -833,28 +835,32 @@ static int opts_check(const struct nvmf_transport_opts *o)
 }
 
 /*
- * One pool per poll group, num_shared_buffers split between them (each at
- * least one largest I/O): no buffer is ever shared between threads.
+ * num_shared_buffers (at least one largest I/O) shared by every poll group,
+ * each taking them through a cache of buf_cache_size of its own; the caches
+ * together keep at most half of the buffers (SPDK trims them likewise).
  */
-int nvmf_rdma_pool_create(struct nvmf_rdma_transport *rt, struct nvmf_rdma_pool *pool,
-			  void **mem)
+static int bufs_create(struct nvmf_rdma_transport *rt)
 {
 	const struct nvmf_transport_opts *o = &rt->t.opts;
 	uint32_t min = (o->max_io_size + o->io_unit_size - 1) / o->io_unit_size + NVMF_RDMA_MSDBD;
-	uint32_t count = o->num_shared_buffers / (uint32_t)(rt->ngroups > 1 ? rt->ngroups : 1);
-	size_t len;
+	uint32_t count = o->num_shared_buffers < min ? min : o->num_shared_buffers;
+	size_t len = (size_t)count * o->io_unit_size;
 
-	if (count < min)
-		count = min;
-	len = (size_t)count * o->io_unit_size;
-	*mem = env_dma_zalloc(len, 4096);
-	if (!*mem) {
+	rt->cache_size = o->buf_cache_size;
+	if ((uint64_t)rt->cache_size * 2 * (uint32_t)rt->ngroups > count) {
+		rt->cache_size = count / (2 * (uint32_t)rt->ngroups);
+		log_info("rdma: buf_cache_size %u is too large for %u buffers and %d poll "
+			 "groups: %u", o->buf_cache_size, count, rt->ngroups, rt->cache_size);
+	}
+	rt->pool_mem = env_dma_zalloc(len, 4096);
+	if (!rt->pool_mem) {
 		log_err("rdma: cannot allocate %u data buffers of %u bytes (%zu MiB) of "
 			"registered memory: lower num_shared_buffers or give more memory (-s)",
 			count, o->io_unit_size, len >> 20);
 		return -ENOMEM;
 	}
-	if (nvmf_rdma_pool_init(pool, *mem, count, o->io_unit_size)) {
+	if (nvmf_rdma_bufs_init(&rt->bufs, rt->pool_mem, count, o->io_unit_size) ||
+	    nvmf_rdma_pool_init_shared(&rt->pool, &rt->bufs, rt->cache_size)) {
 		log_err("rdma: out of memory for the buffer pool");
 		return -ENOMEM;
 	}
@@ -925,7 +931,7 @@ static struct nvmf_transport *rdma_create(struct nvmf_tgt *tgt,
 	TAILQ_INIT(&rt->pool.waiting);
 	rt->ngroups = 1;
 	if (cm_channel_open(rt) || groups_count(rt) ||
-	    nvmf_rdma_pool_create(rt, &rt->pool, &rt->pool_mem) || devices_open(rt) ||
+	    bufs_create(rt) || devices_open(rt) ||
 	    nvmf_rdma_groups_start(rt))
 		goto err;
 	rt->cm_poller = nvmf_poller_add(tgt, "rdma_cm", nvmf_rdma_cm_poll, cm_arm,
@@ -980,6 +986,7 @@ static void rdma_destroy(struct nvmf_transport *t)
 	devices_close(rt);
 	if (rt->pool.free)
 		nvmf_rdma_pool_fini(&rt->pool);
+	nvmf_rdma_bufs_fini(&rt->bufs);
 	env_dma_free(rt->pool_mem);
 	if (rt->ctx_list)
 		rdma_free_devices(rt->ctx_list);

@@ -3,7 +3,8 @@
  * Poll groups of the RDMA transport: with more than one CPU (-m), group 0
  * is the main thread and every other CPU runs a thread of its own
  * (target/thread.h) with, per device, its own completion channel, CQ,
- * shared receive queue, data buffer pool and host queues.
+ * shared receive queue and host queues, and its own cache of the
+ * transport's data buffers.
  *
  * A host queue is placed when it connects, round robin over the groups.
  * The main thread takes the connect request (its listeners), checks it,
@@ -376,8 +377,7 @@ static int grp_setup(struct nvmf_rdma_group *g)
 				       g->cm_channel->fd, g);
 	if (!g->cm_poller)
 		return -ENOMEM;
-	TAILQ_INIT(&g->pool.waiting);
-	rc = nvmf_rdma_pool_create(rt, &g->pool, &g->pool_mem);
+	rc = nvmf_rdma_pool_init_shared(&g->pool, &rt->bufs, rt->cache_size);
 	if (rc)
 		return rc;
 	TAILQ_FOREACH(p, &rt->devices, link) {
@@ -438,7 +438,6 @@ static void group_free(struct nvmf_rdma_group *g)
 {
 	if (g->pool.free)
 		nvmf_rdma_pool_fini(&g->pool);
-	env_dma_free(g->pool_mem);
 	if (g->cm_channel)
 		rdma_destroy_event_channel(g->cm_channel);
 	nvmf_poll_group_destroy(g->pg);

@@ -123,8 +123,10 @@ struct nvmf_rdma_transport {
 	struct ibv_context **ctx_list;
 	TAILQ_HEAD(nvmf_rdma_device_list, nvmf_rdma_device) devices;
 	TAILQ_HEAD(, nvmf_rdma_listener) listeners;
-	struct nvmf_rdma_pool pool;
+	struct nvmf_rdma_bufs bufs;	/* every group's data buffers */
 	void *pool_mem;
+	uint32_t cache_size;		/* each group's cache of them */
+	struct nvmf_rdma_pool pool;	/* the main thread's cache */
 	struct nvmf_timer *retry_timer;	/* lost listeners: find devices, bind */
 	struct nvmf_rdma_group **groups;	/* [1..ngroups-1]: threads; [0] NULL */
 	int ngroups;
@@ -142,8 +144,7 @@ struct nvmf_rdma_group {
 	struct rdma_event_channel *cm_channel;	/* its queues' CM ids migrate here */
 	struct nvmf_poller *cm_poller;
 	TAILQ_HEAD(, nvmf_rdma_device) devices;	/* clones */
-	struct nvmf_rdma_pool pool;
-	void *pool_mem;
+	struct nvmf_rdma_pool pool;	/* its cache of rt->bufs */
 	bool finishing;		/* grp_fini runs: the core calls in from this thread */
 	struct nvmf_poll_group *pg;	/* the core's side of it */
 };
@@ -165,8 +166,6 @@ void nvmf_rdma_device_free(struct nvmf_rdma_device *dev);
 void nvmf_rdma_qpn_add(struct nvmf_rdma_device *dev, struct nvmf_rdma_conn *c);
 void nvmf_rdma_qpn_del(struct nvmf_rdma_device *dev, struct nvmf_rdma_conn *c);
 int nvmf_rdma_device_clone(struct nvmf_rdma_group *g, struct nvmf_rdma_device *p);
-int nvmf_rdma_pool_create(struct nvmf_rdma_transport *rt, struct nvmf_rdma_pool *pool,
-			  void **mem);
 /* Take devices that appeared since the last look; drop references to gone ones. */
 int nvmf_rdma_devices_rescan(struct nvmf_rdma_transport *rt);
 

@@ -6,6 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+/* The ring's C11 flavour, as target/thread.c (its reasons there). */
+#ifndef RTE_USE_C11_MEM_MODEL
+#define RTE_USE_C11_MEM_MODEL 1
+#endif
+#include <rte_ring.h>
+
 #include "memmap/log.h"
 
 static void req_new(struct nvmf_rdma_req *r, struct nvmf_rdma_recv *rv);
@@ -42,20 +48,94 @@ int nvmf_rdma_pool_init(struct nvmf_rdma_pool *p, void *base, uint32_t count,
 	return 0;
 }
 
+int nvmf_rdma_bufs_init(struct nvmf_rdma_bufs *b, void *base, uint32_t count, uint32_t unit)
+{
+	ssize_t len = rte_ring_get_memsize(rte_align32pow2(count + 1));
+	uint32_t i;
+
+	memset(b, 0, sizeof(*b));
+	if (len < 0)
+		return -ENOMEM;
+	b->ring = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL((size_t)len,
+								    RTE_CACHE_LINE_SIZE));
+	if (!b->ring || rte_ring_init(b->ring, "rdma_bufs", count, RING_F_EXACT_SZ)) {
+		free(b->ring);
+		b->ring = NULL;
+		return -ENOMEM;
+	}
+	b->base = base;
+	b->unit = unit;
+	b->count = count;
+	for (i = 0; i < count; i++) {
+		void *buf = b->base + (size_t)i * unit;
+
+		rte_ring_mp_enqueue(b->ring, buf);
+	}
+	return 0;
+}
+
+uint32_t nvmf_rdma_bufs_free(const struct nvmf_rdma_bufs *b)
+{
+	return b->ring ? rte_ring_count(b->ring) : 0;
+}
+
+void nvmf_rdma_bufs_fini(struct nvmf_rdma_bufs *b)
+{
+	if (!b->ring)
+		return;
+	if (nvmf_rdma_bufs_free(b) != b->count)
+		log_warn("rdma: %u of %u data buffers still in use at shutdown",
+			 b->count - nvmf_rdma_bufs_free(b), b->count);
+	free(b->ring);
+	b->ring = NULL;
+}
+
+int nvmf_rdma_pool_init_shared(struct nvmf_rdma_pool *p, struct nvmf_rdma_bufs *b,
+			       uint32_t cache_size)
+{
+	memset(p, 0, sizeof(*p));
+	TAILQ_INIT(&p->waiting);
+	/* Room for twice the cache and one more request's worth. */
+	p->count = 2 * cache_size + NVMF_REQ_MAX_IOV;
+	p->free = calloc(p->count, sizeof(*p->free));
+	if (!p->free)
+		return -ENOMEM;
+	p->shared = b;
+	p->unit = b->unit;
+	p->cache_size = cache_size;
+	return 0;
+}
+
 void nvmf_rdma_pool_fini(struct nvmf_rdma_pool *p)
 {
-	if (p->nfree != p->count)
+	if (p->shared) {
+		rte_ring_mp_enqueue_bulk(p->shared->ring, p->free, p->nfree, NULL);
+	} else if (p->nfree != p->count) {
 		log_warn("rdma: %u of %u data buffers still in use at shutdown",
 			 p->count - p->nfree, p->count);
+	}
 	free(p->free);
 	p->free = NULL;
 	p->nfree = p->count = 0;
+}
+
+/* Shared: the cache takes what it lacks for n, and cache_size more. */
+static void pool_refill(struct nvmf_rdma_pool *p, uint32_t n)
+{
+	uint32_t want = n - p->nfree + p->cache_size;
+
+	if (want > p->count - p->nfree)
+		want = p->count - p->nfree;
+	p->nfree += rte_ring_mc_dequeue_burst(p->shared->ring, &p->free[p->nfree], want,
+					      NULL);
 }
 
 static bool pool_get(struct nvmf_rdma_pool *p, void **bufs, uint32_t n)
 {
 	uint32_t i;
 
+	if (p->nfree < n && p->shared)
+		pool_refill(p, n);
 	if (p->nfree < n)
 		return false;
 	for (i = 0; i < n; i++)
@@ -84,6 +164,20 @@ static void pool_put(struct nvmf_rdma_pool *p, void **bufs, uint32_t n)
 	for (i = 0; i < n; i++)
 		p->free[p->nfree++] = bufs[i];
 	pool_serve(p);
+	if (p->shared && p->nfree > 2 * p->cache_size) {
+		uint32_t back = p->nfree - p->cache_size;
+
+		rte_ring_mp_enqueue_bulk(p->shared->ring, &p->free[p->nfree - back], back, NULL);
+		p->nfree -= back;
+	}
+}
+
+int nvmf_rdma_pool_poll(struct nvmf_rdma_pool *p)
+{
+	if (!p || !p->shared || TAILQ_EMPTY(&p->waiting))
+		return 0;
+	pool_serve(p);
+	return !TAILQ_EMPTY(&p->waiting);
 }
 
 /* ---- Receive buffers ---- */

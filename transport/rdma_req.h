@@ -60,11 +60,31 @@ struct nvmf_rdma_io_ops {
 	void (*zcopy_end)(struct nvmf_req *req);
 };
 
-/* The shared data buffers: count buffers of unit bytes, registered memory. */
-struct nvmf_rdma_pool {
+/*
+ * The transport's data buffers, shared by every poll group (SPDK's iobuf):
+ * count buffers of unit bytes in registered memory, the free ones in a
+ * DPDK ring (multi-producer, multi-consumer).
+ */
+struct rte_ring;
+struct nvmf_rdma_bufs {
 	uint8_t *base;
 	uint32_t unit;
 	uint32_t count;
+	struct rte_ring *ring;
+};
+
+/*
+ * What one poll group takes its buffers from. Standalone (no shared):
+ * count buffers of its own. In front of shared buffers: a cache of its own
+ * (no atomic while it lasts), refilled from the ring by cache_size when it
+ * runs out, and giving back down to cache_size when it holds twice that.
+ */
+struct nvmf_rdma_pool {
+	struct nvmf_rdma_bufs *shared;	/* NULL: standalone */
+	uint8_t *base;			/* standalone: the buffers */
+	uint32_t unit;
+	uint32_t count;			/* standalone: buffers; shared: cache room */
+	uint32_t cache_size;
 	uint32_t nfree;
 	void **free;		/* stack of free buffers */
 	TAILQ_HEAD(, nvmf_rdma_req) waiting;	/* FIFO, across all queues */
@@ -154,7 +174,21 @@ struct nvmf_rdma_qpair {
 /* Buffer pool over [base, base + count * unit): 0 or -ENOMEM. */
 int nvmf_rdma_pool_init(struct nvmf_rdma_pool *p, void *base, uint32_t count,
 			uint32_t unit);
+/* A poll group's cache of cache_size in front of b: 0 or -ENOMEM. */
+int nvmf_rdma_pool_init_shared(struct nvmf_rdma_pool *p, struct nvmf_rdma_bufs *b,
+			       uint32_t cache_size);
+/* Its cached buffers go back to the shared ones. */
 void nvmf_rdma_pool_fini(struct nvmf_rdma_pool *p);
+/*
+ * Requests waiting for buffers another group gave back: served from the
+ * shared ones. Nonzero while some still wait (the poller keeps polling).
+ */
+int nvmf_rdma_pool_poll(struct nvmf_rdma_pool *p);
+/* Shared buffers over [base, base + count * unit): 0 or -ENOMEM. */
+int nvmf_rdma_bufs_init(struct nvmf_rdma_bufs *b, void *base, uint32_t count, uint32_t unit);
+/* Every buffer must be back (warns with the count of those that are not). */
+void nvmf_rdma_bufs_fini(struct nvmf_rdma_bufs *b);
+uint32_t nvmf_rdma_bufs_free(const struct nvmf_rdma_bufs *b);
 
 /* Receive buffer rv over buf (len bytes, registered in map): 0 or -EFAULT. */
 int nvmf_rdma_recv_init(struct nvmf_rdma_recv *rv, uint8_t *buf, uint32_t len,

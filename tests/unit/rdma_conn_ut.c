@@ -7,6 +7,7 @@
 
 #include "target/nvmf.h"
 #include "transport/rdma.h"
+#include "transport/rdma_int.h"
 #include "tests/unit/ut.h"
 
 
@@ -138,6 +139,26 @@ static void test_no_device(void)
 	CU_ASSERT_PTR_NULL(nvmf_rdma_ops.create(NULL, &o));
 }
 
+/* New host queues go round robin over the groups; NULL is the main thread's. */
+static void test_group_placement(void)
+{
+	struct nvmf_rdma_group g1 = { .idx = 1 }, g2 = { .idx = 2 };
+	struct nvmf_rdma_group *groups[3] = { NULL, &g1, &g2 };
+	struct nvmf_rdma_transport rt = { .groups = groups, .ngroups = 1 };
+	struct nvmf_rdma_group *want[] = { NULL, &g1, &g2, NULL, &g1, &g2, NULL };
+
+	/* One group: everything on the main thread, the counter untouched. */
+	CU_ASSERT_PTR_NULL(nvmf_rdma_group_pick(&rt));
+	CU_ASSERT_EQUAL(rt.next_group, 0);
+	rt.ngroups = 3;
+	for (size_t i = 0; i < UT_COUNT(want); i++)
+		CU_ASSERT_PTR_EQUAL(nvmf_rdma_group_pick(&rt), want[i]);
+	/* The counter wraps around harmlessly. */
+	rt.next_group = 0xFFFFFFFFu;
+	CU_ASSERT_PTR_EQUAL(nvmf_rdma_group_pick(&rt), groups[0xFFFFFFFFu % 3]);
+	CU_ASSERT_PTR_NULL(nvmf_rdma_group_pick(&rt));
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -146,6 +167,7 @@ int main(void)
 		{ "reject_wire_format", test_reject_wire_format },
 		{ "ioccsz", test_ioccsz },
 		{ "no_device", test_no_device },
+		{ "group_placement", test_group_placement },
 	};
 	return ut_run("rdma_conn", NULL, NULL, tests, UT_COUNT(tests));
 }

@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef RTE_USE_C11_MEM_MODEL
+#define RTE_USE_C11_MEM_MODEL 1
+#endif
+#include <rte_ring.h>
+
 #include "memmap/memmap.h"
 #include "target/nvmf.h"
 #include "transport/rdma_req.h"
@@ -549,6 +554,60 @@ static void test_buffer_fifo(void)
 	teardown();
 }
 
+/*
+ * Poll groups share the transport's buffers through caches of their own:
+ * a cache refills by what it lacks plus cache_size, gives back down to
+ * cache_size when it holds twice that, and requests that wait are served
+ * by the poller once another group gives buffers back.
+ */
+static void test_shared_buffers(void)
+{
+	struct nvmf_rdma_bufs bufs;
+	struct nvmf_rdma_req *a, *b;
+	void *taken[3];
+
+	setup(1, 16, 64);
+	nvmf_rdma_pool_fini(&g_pool);
+	CU_ASSERT_EQUAL_FATAL(nvmf_rdma_bufs_init(&bufs, g_mem + 131072, 8, UNIT), 0);
+	CU_ASSERT_EQUAL_FATAL(nvmf_rdma_pool_init_shared(&g_pool, &bufs, 2), 0);
+	CU_ASSERT_EQUAL(nvmf_rdma_bufs_free(&bufs), 8);
+
+	a = capsule(0, OPC_READ, 30, 3 * UNIT, NVME_SGL_SUBTYPE_ADDRESS, 0);
+	CU_ASSERT_EQUAL(a->state, NVMF_RDMA_REQ_EXECUTING);
+	CU_ASSERT_EQUAL(g_pool.nfree, 2);		/* took 3 + 2 */
+	CU_ASSERT_EQUAL(nvmf_rdma_bufs_free(&bufs), 3);
+
+	/* Another group takes the rest. */
+	CU_ASSERT_EQUAL_FATAL(rte_ring_mc_dequeue_bulk(bufs.ring, taken, 3, NULL), 3);
+	b = capsule(1, OPC_READ, 31, 4 * UNIT, NVME_SGL_SUBTYPE_ADDRESS, 0);
+	CU_ASSERT_EQUAL(b->state, NVMF_RDMA_REQ_NEED_BUFFER);
+	CU_ASSERT_NOT_EQUAL(nvmf_rdma_pool_poll(&g_pool), 0);	/* still waiting */
+	CU_ASSERT_EQUAL(b->state, NVMF_RDMA_REQ_NEED_BUFFER);
+
+	/* It gives them back: the poller serves b from the shared buffers. */
+	CU_ASSERT_EQUAL_FATAL(rte_ring_mp_enqueue_bulk(bufs.ring, taken, 3, NULL), 3);
+	CU_ASSERT_EQUAL(nvmf_rdma_pool_poll(&g_pool), 0);
+	CU_ASSERT_EQUAL(b->state, NVMF_RDMA_REQ_EXECUTING);
+	CU_ASSERT_EQUAL(g_pool.nfree, 1);
+	CU_ASSERT_EQUAL(nvmf_rdma_bufs_free(&bufs), 0);
+
+	cpl_ok(a);
+	wc_done(a, false, IBV_WC_SUCCESS);
+	CU_ASSERT_EQUAL(g_pool.nfree, 4);		/* twice the cache: kept */
+	cpl_ok(b);
+	wc_done(b, false, IBV_WC_SUCCESS);
+	CU_ASSERT_EQUAL(g_pool.nfree, 2);		/* back down to the cache */
+	CU_ASSERT_EQUAL(nvmf_rdma_bufs_free(&bufs), 6);
+	CU_ASSERT_EQUAL(nvmf_rdma_pool_poll(&g_pool), 0);
+
+	nvmf_rdma_qpair_drop(&g_qp);
+	CU_ASSERT_EQUAL(g_qp.executing, 0);
+	nvmf_rdma_qpair_reqs_fini(&g_qp);
+	nvmf_rdma_pool_fini(&g_pool);			/* the cache goes back */
+	CU_ASSERT_EQUAL(nvmf_rdma_bufs_free(&bufs), 8);
+	nvmf_rdma_bufs_fini(&bufs);
+}
+
 static void test_invalid_sgl_fails(void)
 {
 	struct nvmf_rdma_req *r;
@@ -828,6 +887,7 @@ int main(void)
 		{ "read_depth_two", test_read_depth_two },
 		{ "buffer_starvation", test_buffer_starvation },
 		{ "buffer_fifo", test_buffer_fifo },
+		{ "shared_buffers", test_shared_buffers },
 		{ "invalid_sgl_fails", test_invalid_sgl_fails },
 		{ "no_translation_fails_request", test_no_translation_fails_request },
 		{ "send_queue_full", test_send_queue_full },
