@@ -121,6 +121,7 @@ struct nvmf_transport_dev_stats {
 	uint64_t pending_free_request, pending_rdma_read, pending_rdma_write;
 	uint64_t total_send_wrs, send_doorbell_updates;
 	uint64_t total_send_sges;		/* ours: SGEs of those WRs */
+	uint64_t post_ns;			/* ours: time inside ibv_post_* calls */
 	uint64_t total_recv_wrs, recv_doorbell_updates;
 	int group;				/* the poll group (0: main thread) */
 	uint32_t admin_qpairs, io_qpairs;	/* host queues on it now */

@@ -477,7 +477,8 @@ static json_t *stats_transport(const struct nvmf_transport_dev_stats *st, int n,
 		*admin += st[i].admin_qpairs;
 		*io += st[i].io_qpairs;
 		json_array_append_new(devs, json_pack(
-			"{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			"s:I}",
 			"name", st[i].name, "polls", (json_int_t)st[i].polls,
 			"idle_polls", (json_int_t)st[i].idle_polls,
 			"completions", (json_int_t)st[i].completions,
@@ -491,7 +492,8 @@ static json_t *stats_transport(const struct nvmf_transport_dev_stats *st, int n,
 			"send_doorbell_updates", (json_int_t)st[i].send_doorbell_updates,
 			"total_recv_wrs", (json_int_t)st[i].total_recv_wrs,
 			"recv_doorbell_updates", (json_int_t)st[i].recv_doorbell_updates,
-			"total_send_sges", (json_int_t)st[i].total_send_sges));
+			"total_send_sges", (json_int_t)st[i].total_send_sges,
+			"total_post_us", (json_int_t)(st[i].post_ns / 1000)));
 	}
 	return json_pack("{s:s, s:I, s:o}", "trtype", "RDMA", "pending_data_buffer",
 			 (json_int_t)0, "devices", devs);

@@ -245,24 +245,27 @@ measure_ours_idle() {
 }
 
 # ---- what one I/O costs our transport (nvmf_get_stats around a job) ---------------------------
-# "requests WRs SGEs completions" of the RDMA device(s), summed.
+# "requests WRs SGEs completions post_us latency_us" of the RDMA device(s), summed.
 ours_counters() {
     "$NVMF_RPC" -s "$NVMF_TGT_SOCK" nvmf_get_stats | jq -r '[.poll_groups[].transports[].devices[]]
-        | "\(map(.requests) | add) \(map(.total_send_wrs) | add) \(map(.total_send_sges // 0) | add) \(map(.completions) | add)"'
+        | "\(map(.requests) | add) \(map(.total_send_wrs) | add) \(map(.total_send_sges // 0) | add) \(map(.completions) | add) \(map(.total_post_us // 0) | add) \(map(.request_latency) | add)"'
 }
-# per_io JOB BEFORE AFTER: "WRs/SGEs/completions per I/O" for the report.
+# per_io JOB BEFORE AFTER: "WRs/SGEs/completions per I/O, µs in verbs posts / µs in the
+# target" for the report (under soft-RoCE a post does the transfer's protocol work).
 declare -A PER_IO
 per_io() {
     local a b
     read -r -a a <<<"$2"
     read -r -a b <<<"$3"
     PER_IO[$1]=$(awk -v r=$((b[0] - a[0])) -v w=$((b[1] - a[1])) -v s=$((b[2] - a[2])) \
-        -v c=$((b[3] - a[3])) 'BEGIN { if (r > 0) printf "%.2f/%.2f/%.2f", w / r, s / r, c / r; else print "-" }')
+        -v c=$((b[3] - a[3])) -v p=$((b[4] - a[4])) -v l=$((b[5] - a[5])) 'BEGIN {
+            if (r > 0) printf "%.2f/%.2f/%.2f %.0f/%.0f", w / r, s / r, c / r, p / r, l / r
+            else print "-" }')
 }
 ours_snapshot() {
     [[ $OURS == kernel2 ]] && return 0
     ours_resume
-    ours_counters || echo "0 0 0 0"
+    ours_counters || echo "0 0 0 0 0 0"
     ours_pause
 }
 
@@ -380,7 +383,7 @@ report() {
         "$([[ $OURS == kernel2 ]] && echo "nothing paused" || echo "ours SIGSTOPped outside its rounds")"
     echo
     printf '%-26s %10s %8s %10s %8s %8s %10s %s\n' job "kernel IOPS" "MB/s" "ours IOPS" "MB/s" \
-        ours/krn "spread k/o" "ours WR/SGE/CQE per I/O"
+        ours/krn "spread k/o" "ours per I/O: WR/SGE/CQE post/total us"
     for job in "${JOBS[@]}"; do report_row "$job"; done
     echo
     echo "start-up to listening: ours ${START_S[ours]} s, kernel nvmet (configfs) ${START_S[kernel]} s"
