@@ -413,7 +413,6 @@ static void grp_fini(void *arg)
 	struct nvmf_rdma_device *dev;
 	struct nvmf_rdma_conn *c;
 
-	g->finishing = true;
 	while ((dev = TAILQ_FIRST(&g->devices))) {
 		TAILQ_FOREACH(c, &dev->conns, link)
 			nvmf_rdma_conn_disconnect(c, "target shutting down");

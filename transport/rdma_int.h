@@ -145,7 +145,6 @@ struct nvmf_rdma_group {
 	struct nvmf_poller *cm_poller;
 	TAILQ_HEAD(, nvmf_rdma_device) devices;	/* clones */
 	struct nvmf_rdma_pool pool;	/* its cache of rt->bufs */
-	bool finishing;		/* grp_fini runs: the core calls in from this thread */
 	struct nvmf_poll_group *pg;	/* the core's side of it */
 };
 
