@@ -26,7 +26,8 @@
 #define NQN	"nqn.2016-06.io.spdk:cnode1"
 #define HOSTNQN	"nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
 #define NREQ	16
-#define DELAY_US 20000
+/* Long enough that a loaded machine still has the first I/O in flight when the pause starts. */
+#define DELAY_US 200000
 
 static const char g_cfg_fmt[] =
 	"{\"subsystems\":[{\"subsystem\":\"bdev\",\"config\":["
@@ -35,8 +36,8 @@ static const char g_cfg_fmt[] =
 	"{\"method\":\"bdev_aio_create\",\"params\":{\"name\":\"m1\",\"filename\":\"%s/f1\","
 	"\"block_size\":512}},"
 	"{\"method\":\"bdev_delay_create\",\"params\":{\"name\":\"d0\",\"base_bdev_name\":\"m0\","
-	"\"avg_read_latency\":20000,\"p99_read_latency\":20000,"
-	"\"avg_write_latency\":20000,\"p99_write_latency\":20000}}]},"
+	"\"avg_read_latency\":200000,\"p99_read_latency\":200000,"
+	"\"avg_write_latency\":200000,\"p99_write_latency\":200000}}]},"
 	"{\"subsystem\":\"nvmf\",\"config\":["
 	"{\"method\":\"nvmf_create_subsystem\",\"params\":{\"nqn\":\"" NQN "\","
 	"\"allow_any_host\":true}},"
@@ -193,7 +194,7 @@ static void group_submit(struct greq *r, int n)
 	for (int i = 0; i < n; i++)
 		CU_ASSERT_EQUAL_FATAL(nvmf_thread_send(g_th, grp_submit_msg, &r[i]), 0);
 	for (int i = 0; i < n; i++) {
-		for (int t = 0; !atomic_load(&r[i].taken) && t < 5000; t++)
+		for (int t = 0; !atomic_load(&r[i].taken) && t < 50000; t++)
 			nanosleep(&(struct timespec){ 0, 100000 }, NULL);
 		CU_ASSERT_EQUAL(atomic_load(&r[i].taken), 1);
 	}
@@ -293,7 +294,7 @@ static void test_placement(void)
 	rw_cmd(&c, NVME_OPC_READ, 1, 0);
 	greq_init(&r, &other, &c, NULL, 512);
 	CU_ASSERT_EQUAL_FATAL(nvmf_thread_send(g_th, grp_submit_msg, &r), 0);
-	for (int t = 0; !atomic_load(&r.taken) && t < 5000; t++)
+	for (int t = 0; !atomic_load(&r.taken) && t < 50000; t++)
 		nanosleep(&(struct timespec){ 0, 100000 }, NULL);
 	CU_ASSERT_EQUAL(atomic_load(&r.taken), 2);
 	/* On the main thread nothing is a group's to run. */
@@ -316,13 +317,13 @@ static void test_io_runs_on_group(void)
 		greq_init(&w[i], &g_io, &c, pat, sizeof(pat));
 	}
 	group_submit(w, NREQ);
-	CU_ASSERT_EQUAL(wait_done(w, NREQ, 2000), NREQ);
+	CU_ASSERT_EQUAL(wait_done(w, NREQ, 5000), NREQ);
 	for (int i = 0; i < NREQ; i++) {
 		rw_cmd(&c, NVME_OPC_READ, (uint16_t)(100 + i), (uint64_t)i);
 		greq_init(&rd[i], &g_io, &c, NULL, 512);
 	}
 	group_submit(rd, NREQ);
-	CU_ASSERT_EQUAL(wait_done(rd, NREQ, 2000), NREQ);
+	CU_ASSERT_EQUAL(wait_done(rd, NREQ, 5000), NREQ);
 	for (int i = 0; i < NREQ; i++) {
 		CU_ASSERT_EQUAL(atomic_load(&w[i].done), 1);
 		CU_ASSERT_EQUAL(status_of(&w[i]), 0);
@@ -350,7 +351,7 @@ static void test_pause_drains_holds_resumes(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m1);
-	/* In flight on the group (20 ms each) when the pause starts. */
+	/* In flight on the group (DELAY_US each) when the pause starts. */
 	for (int i = 0; i < NREQ; i++) {
 		rw_cmd(&c, NVME_OPC_READ, (uint16_t)i, (uint64_t)i);
 		greq_init(&inflight[i], &g_io, &c, NULL, 512);
@@ -376,7 +377,7 @@ static void test_pause_drains_holds_resumes(void)
 	CU_ASSERT_EQUAL(wait_done(held, NREQ, 1), 0);
 	nvmf_subsystem_resume(s);
 	/* ... and what was held runs against that: Invalid Namespace, once each. */
-	CU_ASSERT_EQUAL(wait_done(held, NREQ, 2000), NREQ);
+	CU_ASSERT_EQUAL(wait_done(held, NREQ, 5000), NREQ);
 	for (int i = 0; i < NREQ; i++) {
 		CU_ASSERT_EQUAL(atomic_load(&held[i].done), 1);
 		CU_ASSERT_EQUAL(status_of(&held[i]), NVME_SC_INVALID_NS);
@@ -390,7 +391,7 @@ static void test_pause_drains_holds_resumes(void)
 		greq_init(&after[i], &g_io, &c, NULL, 512);
 	}
 	group_submit(after, NREQ);
-	CU_ASSERT_EQUAL(wait_done(after, NREQ, 2000), NREQ);
+	CU_ASSERT_EQUAL(wait_done(after, NREQ, 5000), NREQ);
 	for (int i = 0; i < NREQ; i++)
 		CU_ASSERT_EQUAL(status_of(&after[i]), 0);
 	for (int i = 0; i < NREQ; i++)
@@ -413,7 +414,7 @@ static void test_delete_aborts_held(void)
 	CU_ASSERT_EQUAL(wait_done(held, NREQ, 5), 0);
 	nvmf_subsystem_delete(s);	/* its controller and queues go, s is freed */
 	CU_ASSERT_PTR_NULL(nvmf_subsystem_find(g_tgt, NQN));
-	CU_ASSERT_EQUAL(wait_done(held, NREQ, 2000), NREQ);
+	CU_ASSERT_EQUAL(wait_done(held, NREQ, 5000), NREQ);
 	for (int i = 0; i < NREQ; i++) {
 		CU_ASSERT_EQUAL(atomic_load(&held[i].done), 1);
 		CU_ASSERT_EQUAL(status_of(&held[i]), NVME_SC_ABORTED_SQ_DELETION);
