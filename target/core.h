@@ -337,6 +337,9 @@ size_t nvmf_req_copy_from(struct nvmf_req *req, void *buf, size_t len);
 /* Zero the request's data buffers. */
 void nvmf_req_zero(struct nvmf_req *req);
 
+/* Zero copy on a poll group: map the read's data in its namespace (io.c). */
+bool nvmf_io_zcopy_map(struct nvmf_req *req);
+
 /* Fabrics (fabrics.c), admin (admin.c), I/O (io.c): parse only. */
 nvme_status nvmf_fabrics_parse(struct nvmf_req *req);
 nvme_status nvmf_admin_parse(struct nvmf_req *req);

@@ -120,6 +120,11 @@ static void group_run(struct nvmf_req *req, struct nvmf_subsys_grp *sg)
 	req->core_exec(req);
 }
 
+/*
+ * Paused, new commands wait. One whose data is already mapped (zero copy)
+ * runs: it counts as in flight, so the main thread is still waiting for
+ * this group's answer and has changed nothing yet.
+ */
 bool nvmf_group_req_exec(struct nvmf_req *req)
 {
 	struct nvmf_qpair *qp = req->qpair;
@@ -129,7 +134,7 @@ bool nvmf_group_req_exec(struct nvmf_req *req)
 		return false;
 	nvmf_req_start(req);
 	sg = &qp->io_subsys->grp[pg_self->idx];
-	if (sg->paused)
+	if (sg->paused && !req->core_zsg)
 		nvmf_req_fifo_push(&sg->held_head, &sg->held_tail, req);
 	else
 		group_run(req, sg);
@@ -149,15 +154,46 @@ static void pause_answer(struct nvmf_tgt *tgt)
 	atomic_fetch_add_explicit(&tgt->grp_acks, 1, memory_order_release);
 }
 
+static void group_put(struct nvmf_subsys_grp *sg)
+{
+	if (--sg->outstanding == 0 && sg->ack_drained) {
+		sg->ack_drained = false;
+		pause_answer(pg_self->tgt);
+	}
+}
+
 void nvmf_group_req_done(struct nvmf_req *req)
 {
 	struct nvmf_subsys_grp *sg = req->core_sg;
 
 	req->core_sg = NULL;
-	if (--sg->outstanding == 0 && sg->ack_drained) {
-		sg->ack_drained = false;
-		pause_answer(pg_self->tgt);
-	}
+	group_put(sg);
+}
+
+bool nvmf_group_zcopy_start(struct nvmf_req *req)
+{
+	struct nvmf_qpair *qp = req->qpair;
+	struct nvmf_subsys_grp *sg;
+
+	if (!group_owns(qp))
+		return false;
+	sg = &qp->io_subsys->grp[pg_self->idx];
+	if (sg->paused || !nvmf_io_zcopy_map(req))
+		return false;
+	sg->outstanding++;
+	req->core_zsg = sg;
+	return true;
+}
+
+void nvmf_group_zcopy_end(struct nvmf_req *req)
+{
+	struct nvmf_subsys_grp *sg = req->core_zsg;
+
+	if (!sg)
+		return;
+	req->core_zsg = NULL;
+	req->core_zcopy = NULL;
+	group_put(sg);
 }
 
 /* ---- Pause and resume (messages to each group) ---- */

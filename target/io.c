@@ -244,40 +244,53 @@ nvme_status nvmf_io_parse(struct nvmf_req *req)
 
 /* ---- Zero copy (a RAM namespace): the transport's data in place ---- */
 
-bool nvmf_req_zcopy_start(struct nvmf_req *req)
+/*
+ * Reads only: a write's RDMA READ would land in the namespace before the
+ * command is executed, and a namespace removed (and its bdev given to
+ * another subsystem) meanwhile would take data the host was told failed.
+ * On success req->iov points into the bdev and req->core_zcopy is set.
+ */
+static bool zcopy_map(struct nvmf_req *req)
 {
 	const struct nvme_cmd *cmd = req->cmd;
-	struct nvmf_qpair *qp = req->qpair;
-	const struct nvmf_ctrlr *c = qp->ctrlr;
 	struct nvmf_ns *ns;
 	struct bdev *b;
 	uint64_t slba, len;
 	uint32_t nlb;
 
-	/*
-	 * Reads only: a write's RDMA READ would land in the namespace before
-	 * the command is executed, and a namespace removed (and its bdev given
-	 * to another subsystem) meanwhile would take data the host was told
-	 * failed.
-	 */
-	if (!qp->qid || !c || !(c->csts & NVME_CSTS_RDY) || (cmd->flags & 0x3) ||
-	    cmd->opc != NVME_OPC_READ)
+	if ((cmd->flags & 0x3) || cmd->opc != NVME_OPC_READ)
 		return false;
-	ns = nvmf_ctrlr_get_ns(c, cmd->nsid);
+	ns = req_ns(req);
 	if (!ns || !ns->bdev->ops->zcopy)
 		return false;
 	b = ns->bdev;
 	range_of(req, &slba, &nlb);
 	len = (uint64_t)nlb * b->block_size;
 	if (slba + nlb > b->num_blocks || slba + nlb < slba || len != req->length ||
-	    len > qp->transport->opts.max_io_size)
+	    len > req->qpair->transport->opts.max_io_size)
 		return false;	/* parsing at exec says what is wrong */
 	if (b->ops->zcopy(b, slba * b->block_size, len, req->iov, NVMF_REQ_MAX_IOV,
 			  &req->iovcnt))
 		return false;
-	b->inflight++;		/* the bdev stays until zcopy_end */
 	req->core_zcopy = b;
 	return true;
+}
+
+bool nvmf_req_zcopy_start(struct nvmf_req *req)
+{
+	struct nvmf_qpair *qp = req->qpair;
+	const struct nvmf_ctrlr *c = qp->ctrlr;
+
+	if (!qp->qid || !c || !(c->csts & NVME_CSTS_RDY) || !zcopy_map(req))
+		return false;
+	req->core_zcopy->inflight++;	/* the bdev stays until zcopy_end */
+	return true;
+}
+
+/* A poll group's: the subsystem is not paused until zcopy_end (group.c). */
+bool nvmf_io_zcopy_map(struct nvmf_req *req)
+{
+	return zcopy_map(req);
 }
 
 void nvmf_req_zcopy_end(struct nvmf_req *req)

@@ -63,6 +63,7 @@ struct nvmf_req {
 	struct nvmf_req *core_next;	/* core queues (backend retries) */
 	struct bdev *core_zcopy;	/* data lives in this bdev (zero copy) */
 	struct nvmf_subsys_grp *core_sg;	/* run by a poll group: its count */
+	struct nvmf_subsys_grp *core_zsg;	/* zero copy on a group: its count */
 	/* A stacked bdev (delay) keeps the outer completion here. */
 	void (*core_outer_cb)(struct nvmf_req *req, int res);
 	void *core_outer_ctx;
@@ -251,6 +252,12 @@ void nvmf_poll_group_destroy(struct nvmf_poll_group *pg);
  */
 bool nvmf_group_req_exec(struct nvmf_req *req);
 bool nvmf_group_req_fail(struct nvmf_req *req, nvme_status status);
+/*
+ * Zero copy (nvmf_req_zcopy_start) on a group's own queue: until end, the
+ * namespace memory counts as in flight, so a pause waits for it.
+ */
+bool nvmf_group_zcopy_start(struct nvmf_req *req);
+void nvmf_group_zcopy_end(struct nvmf_req *req);
 
 /* ---- The event loop, shared by core and transports ---- */
 

@@ -97,11 +97,12 @@ static void grp_fail(struct nvmf_req *req, nvme_status st)
 	send_or_wait(req_rt(req)->main_mbox, core_fail_msg, r);
 }
 
-/* The namespace's memory is the core's to look at: buffers always. */
+/* Only while the queue is the group's alone, as for exec. */
 static bool grp_zcopy_start(struct nvmf_req *req)
 {
-	(void)req;
-	return false;
+	struct nvmf_rdma_conn *c = (struct nvmf_rdma_conn *)req->qpair;
+
+	return !c->forwarded && nvmf_group_zcopy_start(req);
 }
 
 const struct nvmf_rdma_io_ops nvmf_rdma_io_grouped = {
@@ -112,6 +113,7 @@ const struct nvmf_rdma_io_ops nvmf_rdma_io_grouped = {
 	.exec = grp_exec,
 	.fail = grp_fail,
 	.zcopy_start = grp_zcopy_start,
+	.zcopy_end = nvmf_group_zcopy_end,
 };
 
 /* Core -> group. */

@@ -11,6 +11,8 @@
  * ThreadSanitizer (`make tsan`). CUnit is not thread-safe: the group thread
  * only records; the main thread asserts.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,9 @@ static void g_req_complete(struct nvmf_req *req)
 {
 	struct greq *r = (struct greq *)req;
 
+	/* As the transport does once the data has left (zero copy). */
+	if (req->core_zsg)
+		nvmf_group_zcopy_end(req);
 	atomic_fetch_add_explicit(&r->done, 1, memory_order_release);
 	atomic_fetch_add_explicit(&g_completions, 1, memory_order_release);
 }
@@ -398,6 +403,97 @@ static void test_pause_drains_holds_resumes(void)
 		CU_ASSERT_EQUAL(atomic_load(&inflight[i].done), 1);
 }
 
+/* ---- zero copy on the group: a RAM-like bdev whose data is mapped in place ---- */
+
+static uint8_t g_zmem[64 * 512];
+
+static void z_submit(struct bdev *b, struct nvmf_req *req, enum bdev_op op, uint64_t off,
+		     uint64_t len, bool fua)
+{
+	(void)b; (void)op; (void)off; (void)len; (void)fua;
+	bdev_io_done(req, 0);
+}
+
+static int z_zcopy(struct bdev *b, uint64_t off, uint64_t len, struct iovec *iov, int max_iov,
+		   int *iovcnt)
+{
+	(void)b; (void)max_iov;
+	iov[0].iov_base = g_zmem + off;
+	iov[0].iov_len = len;
+	*iovcnt = 1;
+	return 0;
+}
+
+static void z_destroy(struct bdev *b)
+{
+	free(b);
+}
+
+static const struct bdev_ops z_ops = {
+	.type = "ztest", .submit = z_submit, .zcopy = z_zcopy, .destroy = z_destroy,
+};
+
+static void grp_zcopy_msg(void *arg)
+{
+	struct greq *r = arg;
+
+	atomic_store(&r->taken, nvmf_group_zcopy_start(&r->req) ? 1 : 2);
+}
+
+static void *late_exec(void *arg)
+{
+	nanosleep(&(struct timespec){ 0, 100000000 }, NULL);	/* the pause is waiting */
+	while (nvmf_thread_send(g_th, grp_submit_msg, arg) == -ENOBUFS)
+		;
+	return NULL;
+}
+
+/*
+ * A read mapped in place counts as in flight until its data has left: the
+ * pause waits for it, and its exec runs even though the subsystem is paused
+ * meanwhile (holding it would wait on itself).
+ */
+static void test_zcopy_pauses(void)
+{
+	static struct greq z;
+	struct nvmf_subsystem *s = nvmf_subsystem_find(g_tgt, NQN);
+	struct nvmf_ns ns = { .nsid = 2 };
+	struct nvme_cmd c;
+	pthread_t t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL_FATAL(bdev_plain_create(g_tgt, &z_ops, "z", 512, 64, NULL, &ns.bdev), 0);
+	CU_ASSERT_EQUAL_FATAL(nvmf_subsystem_add_ns(s, &ns), 0);
+	memset(g_zmem + 512, 0x5A, 512);
+	rw_cmd(&c, NVME_OPC_READ, 500, 1);
+	c.nsid = 2;
+	greq_init(&z, &g_io, &c, NULL, 512);
+	CU_ASSERT_EQUAL_FATAL(nvmf_thread_send(g_th, grp_zcopy_msg, &z), 0);
+	for (int t = 0; !atomic_load(&z.taken) && t < 50000; t++)
+		nanosleep(&(struct timespec){ 0, 100000 }, NULL);
+	CU_ASSERT_EQUAL_FATAL(atomic_load(&z.taken), 1);
+	CU_ASSERT_PTR_EQUAL(z.req.iov[0].iov_base, g_zmem + 512);
+
+	atomic_store(&z.taken, 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, late_exec, &z), 0);
+	nvmf_subsystem_pause(s);
+	/* It returned only once the read had run and its data had left. */
+	CU_ASSERT_EQUAL(atomic_load(&z.taken), 1);
+	CU_ASSERT_EQUAL(atomic_load(&z.done), 1);
+	CU_ASSERT_EQUAL(status_of(&z), 0);
+	nvmf_subsystem_resume(s);
+	pthread_join(t, NULL);
+	/* Paused, nothing is mapped in place: buffers, and the command waits. */
+	nvmf_subsystem_pause(s);
+	greq_init(&z, &g_io, &c, NULL, 512);
+	CU_ASSERT_EQUAL_FATAL(nvmf_thread_send(g_th, grp_zcopy_msg, &z), 0);
+	for (int t = 0; !atomic_load(&z.taken) && t < 50000; t++)
+		nanosleep(&(struct timespec){ 0, 100000 }, NULL);
+	CU_ASSERT_EQUAL(atomic_load(&z.taken), 2);
+	nvmf_subsystem_resume(s);
+	CU_ASSERT_EQUAL(nvmf_subsystem_remove_ns(s, 2), 0);
+}
+
 static void test_delete_aborts_held(void)
 {
 	static struct greq held[NREQ];
@@ -429,6 +525,7 @@ int main(void)
 		{ "placement: only a connected queue of this group runs here", test_placement },
 		{ "I/O runs on the group, counted there", test_io_runs_on_group },
 		{ "pause drains, holds, resume runs against the change", test_pause_drains_holds_resumes },
+		{ "zero copy counts as in flight; its exec runs while paused", test_zcopy_pauses },
 		{ "subsystem deleted while paused: held commands aborted once", test_delete_aborts_held },
 	};
 
