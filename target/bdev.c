@@ -149,9 +149,8 @@ void bdev_io_done(struct nvmf_req *req, int res)
 	req->core_cb(req, res);
 }
 
-void bdev_thread_fini(struct nvmf_tgt *tgt)
+void bdev_thread_fini(void)
 {
-	(void)tgt;
 	bdev_aio_thread_fini();
 }
 

@@ -120,7 +120,7 @@ void bdev_io_done(struct nvmf_req *req, int res);
  * This releases the calling thread's, at the group's end; nothing of it
  * may be in flight.
  */
-void bdev_thread_fini(struct nvmf_tgt *tgt);
+void bdev_thread_fini(void);
 void bdev_aio_thread_fini(void);
 /* A bdev of struct bdev alone (destroy: free): 0 or -errno. */
 int bdev_plain_create(struct nvmf_tgt *tgt, const struct bdev_ops *ops, const char *name,

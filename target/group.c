@@ -66,7 +66,8 @@ void nvmf_poll_group_bind(struct nvmf_poll_group *pg)
 
 void nvmf_poll_group_unbind(struct nvmf_poll_group *pg)
 {
-	bdev_thread_fini(pg->tgt);
+	(void)pg;
+	bdev_thread_fini();
 	pg_self = NULL;
 }
 

@@ -27,6 +27,7 @@ static struct nvmf_ns *req_ns(const struct nvmf_req *req)
 
 static void nvmf_io_done(struct nvmf_req *req, int res)
 {
+	struct nvmf_poll_group *pg = nvmf_poll_group_self();
 	uint8_t opc = req->cmd->opc;
 	nvme_status st = 0;
 
@@ -42,8 +43,8 @@ static void nvmf_io_done(struct nvmf_req *req, int res)
 			req->qpair->qid, req->cmd->cid, opc, req->cmd->nsid,
 			strerror(-res));
 	}
-	if (nvmf_poll_group_self())
-		nvmf_stat_add(&nvmf_poll_group_self()->completed_io, 1);
+	if (pg)
+		nvmf_stat_add(&pg->completed_io, 1);
 	else
 		req->qpair->transport->tgt->completed_io++;
 	nvmf_req_complete(req, st);
@@ -250,7 +251,7 @@ nvme_status nvmf_io_parse(struct nvmf_req *req)
  * another subsystem) meanwhile would take data the host was told failed.
  * On success req->iov points into the bdev and req->core_zcopy is set.
  */
-static bool zcopy_map(struct nvmf_req *req)
+bool nvmf_io_zcopy_map(struct nvmf_req *req)
 {
 	const struct nvme_cmd *cmd = req->cmd;
 	struct nvmf_ns *ns;
@@ -281,17 +282,12 @@ bool nvmf_req_zcopy_start(struct nvmf_req *req)
 	struct nvmf_qpair *qp = req->qpair;
 	const struct nvmf_ctrlr *c = qp->ctrlr;
 
-	if (!qp->qid || !c || !(c->csts & NVME_CSTS_RDY) || !zcopy_map(req))
+	if (!qp->qid || !c || !(c->csts & NVME_CSTS_RDY) || !nvmf_io_zcopy_map(req))
 		return false;
 	req->core_zcopy->inflight++;	/* the bdev stays until zcopy_end */
 	return true;
 }
 
-/* A poll group's: the subsystem is not paused until zcopy_end (group.c). */
-bool nvmf_io_zcopy_map(struct nvmf_req *req)
-{
-	return zcopy_map(req);
-}
 
 void nvmf_req_zcopy_end(struct nvmf_req *req)
 {

@@ -947,7 +947,6 @@ static struct nvmf_transport *rdma_create(struct nvmf_tgt *tgt,
 	rt->recv_len = NVMF_RDMA_SQE_SIZE + opts->in_capsule_data_size;
 	TAILQ_INIT(&rt->devices);
 	TAILQ_INIT(&rt->listeners);
-	TAILQ_INIT(&rt->pool.waiting);
 	rt->ngroups = 1;
 	if (cm_channel_open(rt) || groups_count(rt) ||
 	    bufs_create(rt) || devices_open(rt) ||
