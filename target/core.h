@@ -167,8 +167,8 @@ void nvmf_groups_barrier(struct nvmf_tgt *tgt);
 /* The calling thread's poll group (NULL: the main thread) and its index. */
 struct nvmf_poll_group *nvmf_poll_group_self(void);
 int nvmf_thread_index(void);
-/* A command run by a group is done (nvmf_req_complete). */
-void nvmf_group_req_done(struct nvmf_req *req);
+/* A command a group ran was handed back to the transport (nvmf_req_complete). */
+void nvmf_group_req_done(struct nvmf_subsys_grp *sg);
 
 struct nvmf_poll_group {
 	struct nvmf_tgt *tgt;

@@ -49,15 +49,18 @@ void nvmf_req_complete(struct nvmf_req *req, nvme_status st)
 {
 	struct nvmf_qpair *qp = req->qpair;
 	struct nvme_cpl *cpl = req->cpl;
+	struct nvmf_subsys_grp *sg = req->core_sg;
 
 	cpl->cid = req->cmd->cid;
 	cpl->sqid = qp->qid;
 	cpl->sqhd = qp->sqhd;
 	cpl->status = nvme_cpl_status_field(st);
 	qp->outstanding--;
-	if (req->core_sg)
-		nvmf_group_req_done(req);
+	req->core_sg = NULL;
 	qp->transport->ops->req_complete(req);
+	/* Only now may a pause that waits for it answer. */
+	if (sg)
+		nvmf_group_req_done(sg);
 }
 
 void nvmf_req_fail(struct nvmf_req *req, nvme_status status)

@@ -155,20 +155,12 @@ static void pause_answer(struct nvmf_tgt *tgt)
 	atomic_fetch_add_explicit(&tgt->grp_acks, 1, memory_order_release);
 }
 
-static void group_put(struct nvmf_subsys_grp *sg)
+void nvmf_group_req_done(struct nvmf_subsys_grp *sg)
 {
 	if (--sg->outstanding == 0 && sg->ack_drained) {
 		sg->ack_drained = false;
 		pause_answer(pg_self->tgt);
 	}
-}
-
-void nvmf_group_req_done(struct nvmf_req *req)
-{
-	struct nvmf_subsys_grp *sg = req->core_sg;
-
-	req->core_sg = NULL;
-	group_put(sg);
 }
 
 bool nvmf_group_zcopy_start(struct nvmf_req *req)
@@ -194,7 +186,7 @@ void nvmf_group_zcopy_end(struct nvmf_req *req)
 		return;
 	req->core_zsg = NULL;
 	req->core_zcopy = NULL;
-	group_put(sg);
+	nvmf_group_req_done(sg);
 }
 
 /* ---- Pause and resume (messages to each group) ---- */
