@@ -61,11 +61,14 @@ static void g_req_complete(struct nvmf_req *req)
 {
 	struct greq *r = (struct greq *)req;
 
-	/* As the transport does once the data has left (zero copy). */
-	if (req->core_zsg)
-		nvmf_group_zcopy_end(req);
 	atomic_fetch_add_explicit(&r->done, 1, memory_order_release);
 	atomic_fetch_add_explicit(&g_completions, 1, memory_order_release);
+	/*
+	 * Then, as the transport does once the data has left, zero copy ends;
+	 * that may answer a pause, so the completion is recorded first.
+	 */
+	if (req->core_zsg)
+		nvmf_group_zcopy_end(req);
 }
 
 static void g_qpair_disconnect(struct nvmf_qpair *qp)
@@ -179,8 +182,18 @@ static void grp_fini(void *arg)
 static void grp_submit_msg(void *arg)
 {
 	struct greq *r = arg;
+	bool zcopy = r->req.core_zsg != NULL;
 
-	atomic_store(&r->taken, nvmf_group_req_exec(&r->req) ? 1 : 2);
+	/*
+	 * A zero-copy read may complete and answer a pause inside exec:
+	 * it is the group's to run, so say so first.
+	 */
+	if (zcopy)
+		atomic_store(&r->taken, 1);
+	if (!nvmf_group_req_exec(&r->req))
+		atomic_store(&r->taken, 2);
+	else if (!zcopy)
+		atomic_store(&r->taken, 1);
 }
 
 static void rw_cmd(struct nvme_cmd *c, uint8_t opc, uint16_t cid, uint64_t slba)
