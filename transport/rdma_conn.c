@@ -400,7 +400,7 @@ static void cm_connect(struct nvmf_rdma_transport *rt, struct rdma_cm_id *id,
 		cm_reject(id, sts);
 		return;
 	}
-	g = nvmf_rdma_group_pick(rt);
+	g = nvmf_rdma_group_pick(rt, qid);
 	if (g)
 		nvmf_rdma_group_accept(g, id, qid, depth, host);
 	else

@@ -6,7 +6,7 @@
  * shared receive queue and host queues, and its own cache of the
  * transport's data buffers.
  *
- * A host queue is placed when it connects, round robin over the groups.
+ * A host queue is placed when it connects, by its queue id (group_pick).
  * The main thread takes the connect request (its listeners), checks it,
  * moves the CM id to the group's event channel (rdma_migrate_id: the id's
  * later events are the group's alone) and hands it over; the group creates
@@ -196,14 +196,18 @@ struct accept_msg {
 	struct rdma_conn_param host;
 };
 
-struct nvmf_rdma_group *nvmf_rdma_group_pick(struct nvmf_rdma_transport *rt)
+/*
+ * Where a host queue runs: admin queues on the main thread, which runs admin
+ * commands anyway; I/O queue k on group (k - 1) mod n. Each host's queues thus
+ * spread evenly over the groups whatever the order hosts connect in, and a
+ * host on this machine, whose CPU k - 1 submits to queue k, has that queue's
+ * work done beside it, as the kernel target does it in the submitter's softirq.
+ */
+struct nvmf_rdma_group *nvmf_rdma_group_pick(struct nvmf_rdma_transport *rt, uint16_t qid)
 {
-	unsigned int i;
-
-	if (rt->ngroups <= 1)
+	if (rt->ngroups <= 1 || !qid)
 		return NULL;
-	i = rt->next_group++ % (unsigned int)rt->ngroups;
-	return rt->groups[i];	/* [0]: NULL, the main thread */
+	return rt->groups[(qid - 1u) % (unsigned int)rt->ngroups];	/* [0]: NULL, the main thread */
 }
 
 static struct nvmf_rdma_device *group_device(struct nvmf_rdma_group *g,

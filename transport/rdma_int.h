@@ -130,7 +130,6 @@ struct nvmf_rdma_transport {
 	struct nvmf_timer *retry_timer;	/* lost listeners: find devices, bind */
 	struct nvmf_rdma_group **groups;	/* [1..ngroups-1]: threads; [0] NULL */
 	int ngroups;
-	unsigned int next_group;	/* round robin */
 	struct nvmf_mbox *main_mbox;	/* groups -> core: the target's mailbox */
 	uint32_t recv_len;	/* capsule buffer: SQE + in-capsule data */
 	bool destroying;
@@ -192,8 +191,8 @@ void nvmf_rdma_listen_retry_fn(void *rt);
 /* rdma_group.c */
 int nvmf_rdma_groups_start(struct nvmf_rdma_transport *rt);
 void nvmf_rdma_groups_stop(struct nvmf_rdma_transport *rt);
-/* The group for a new host queue (round robin); NULL: the main thread. */
-struct nvmf_rdma_group *nvmf_rdma_group_pick(struct nvmf_rdma_transport *rt);
+/* The group for a new host queue by its qid; NULL: the main thread. */
+struct nvmf_rdma_group *nvmf_rdma_group_pick(struct nvmf_rdma_transport *rt, uint16_t qid);
 /* Hand a host queue's CM id to group g, which sets it up and accepts it. */
 void nvmf_rdma_group_accept(struct nvmf_rdma_group *g, struct rdma_cm_id *id, uint16_t qid,
 			    uint16_t depth, const struct rdma_conn_param *host);

@@ -139,24 +139,29 @@ static void test_no_device(void)
 	CU_ASSERT_PTR_NULL(nvmf_rdma_ops.create(NULL, &o));
 }
 
-/* New host queues go round robin over the groups; NULL is the main thread's. */
+/*
+ * Admin queues stay on the main thread (NULL), where admin commands run; I/O
+ * queue k goes to group (k - 1) mod n, so every host's queues spread evenly
+ * whatever the order hosts connect in.
+ */
 static void test_group_placement(void)
 {
 	struct nvmf_rdma_group g1 = { .idx = 1 }, g2 = { .idx = 2 };
 	struct nvmf_rdma_group *groups[3] = { NULL, &g1, &g2 };
 	struct nvmf_rdma_transport rt = { .groups = groups, .ngroups = 1 };
-	struct nvmf_rdma_group *want[] = { NULL, &g1, &g2, NULL, &g1, &g2, NULL };
+	struct nvmf_rdma_group *want[] = { NULL, NULL, &g1, &g2, NULL, &g1, &g2 };
 
-	/* One group: everything on the main thread, the counter untouched. */
-	CU_ASSERT_PTR_NULL(nvmf_rdma_group_pick(&rt));
-	CU_ASSERT_EQUAL(rt.next_group, 0);
+	/* One group: everything on the main thread. */
+	for (uint16_t qid = 0; qid < 4; qid++)
+		CU_ASSERT_PTR_NULL(nvmf_rdma_group_pick(&rt, qid));
 	rt.ngroups = 3;
-	for (size_t i = 0; i < UT_COUNT(want); i++)
-		CU_ASSERT_PTR_EQUAL(nvmf_rdma_group_pick(&rt), want[i]);
-	/* The counter wraps around harmlessly. */
-	rt.next_group = 0xFFFFFFFFu;
-	CU_ASSERT_PTR_EQUAL(nvmf_rdma_group_pick(&rt), groups[0xFFFFFFFFu % 3]);
-	CU_ASSERT_PTR_NULL(nvmf_rdma_group_pick(&rt));
+	for (uint16_t qid = 0; qid < UT_COUNT(want); qid++)
+		CU_ASSERT_PTR_EQUAL(nvmf_rdma_group_pick(&rt, qid), want[qid]);
+	/* A second host's queues land exactly where the first one's did. */
+	for (uint16_t qid = 0; qid < UT_COUNT(want); qid++)
+		CU_ASSERT_PTR_EQUAL(nvmf_rdma_group_pick(&rt, qid), want[qid]);
+	/* The highest qid the wire can carry. */
+	CU_ASSERT_PTR_EQUAL(nvmf_rdma_group_pick(&rt, UINT16_MAX), groups[(UINT16_MAX - 1) % 3]);
 }
 
 int main(void)
