@@ -46,6 +46,7 @@ KF_PORT=4422 # a second nvmet port: an enabled port's address cannot change
 FILE_DIR= # on the scratch disk (main)
 OUT=$E2E_RESULTS/bench
 RESULTS=$OUT/rounds.txt # job side round iops MBps
+CPU_TICKS=$OUT/cpu-ticks.txt # ROUND start|end busy0 total0 busy1 total1 ...
 OURS_CONFIG=/tmp/e2e-bench-nvmf_tgt.json
 FAILED_ROUNDS=0
 declare -A DEV START_S
@@ -275,16 +276,29 @@ ours_snapshot() {
 # starts once per job: under emulation on a busy host a start alone took 4-5 s.
 round_order() { if (($1 % 2)); then echo kernel ours; else echo ours kernel; fi; }
 
+# Every round's hooks also record the vCPUs' busy ticks (/proc/stat) at its start and end,
+# so the report can say how much of each vCPU a side's round used (host and target alike:
+# under soft-RoCE the protocol work runs on whichever CPU posts or receives).
 write_hooks() {
     HOOK_RESUME=/tmp/e2e-bench-resume.sh
     HOOK_PAUSE=/tmp/e2e-bench-pause.sh
+    HOOK_CPU=/tmp/e2e-bench-cpu.sh
+    cat >"$HOOK_CPU" <<EOF
+#!/bin/sh
+# cpu.sh ROUND start|end: one line "ROUND start|end busy0 total0 busy1 total1 ..."
+awk -v r="\$1" -v w="\$2" '/^cpu[0-9]/ { t = 0; for (i = 2; i <= NF; i++) t += \$i
+    s = s " " (t - \$5 - \$6) " " t } END { print r, w s }' /proc/stat >>"$CPU_TICKS"
+EOF
+    chmod +x "$HOOK_CPU"
+    [[ $OURS == kernel2 ]] && return 0
     # A target that died is a zombie until reaped: the hook fails and fio fails the round.
     cat >"$HOOK_RESUME" <<EOF
 #!/bin/sh
 [ "\$(cut -d' ' -f3 /proc/$NVMF_TGT_PID/stat 2>/dev/null)" = T ] || exit 1
-kill -CONT $NVMF_TGT_PID && sleep $SETTLE
+kill -CONT $NVMF_TGT_PID && sleep $SETTLE && exec $HOOK_CPU "\$1" start
 EOF
-    printf '#!/bin/sh\nkill -STOP %s\n' "$NVMF_TGT_PID" >"$HOOK_PAUSE"
+    # shellcheck disable=SC2016 # $1: the hook's argument
+    printf '#!/bin/sh\n%s "$1" end\nkill -STOP %s\n' "$HOOK_CPU" "$NVMF_TGT_PID" >"$HOOK_PAUSE"
     chmod +x "$HOOK_RESUME" "$HOOK_PAUSE"
 }
 
@@ -300,7 +314,11 @@ job_file() { # JOB
         for side in $(round_order "$r"); do
             printf '[%s]\nfilename=%s\nstonewall\n' "$job-$side-$r" "$(job_dev "$job" "$side")"
             if [[ $side == ours && $OURS != kernel2 ]]; then
-                printf 'exec_prerun=%s\nexec_postrun=%s\n' "$HOOK_RESUME" "$HOOK_PAUSE"
+                printf 'exec_prerun=%s %s\nexec_postrun=%s %s\n' "$HOOK_RESUME" "$job-$side-$r" \
+                    "$HOOK_PAUSE" "$job-$side-$r"
+            else
+                printf 'exec_prerun=%s %s start\nexec_postrun=%s %s end\n' "$HOOK_CPU" \
+                    "$job-$side-$r" "$HOOK_CPU" "$job-$side-$r"
             fi
         done
     done
@@ -352,6 +370,27 @@ stats() {
             printf "%s %.0f\n", m, (m > 0 ? 100 * (v[NR] - v[1]) / m : 0) }'
 }
 
+# cpu_busy JOB SIDE: median over the rounds of each vCPU's busy %, "a/b" (or "-").
+cpu_busy() {
+    awk -v p="$1-$2-" '
+        index($1, p) == 1 && $2 == "start" { for (i = 3; i <= NF; i++) s[$1, i] = $i }
+        index($1, p) == 1 && $2 == "end" && (($1, 3) in s) {
+            n++; nc = (NF - 2) / 2
+            for (c = 0; c < nc; c++) {
+                b = $(3 + 2 * c) - s[$1, 3 + 2 * c]; t = $(4 + 2 * c) - s[$1, 4 + 2 * c]
+                v[c, n] = t > 0 ? 100 * b / t : 0
+            } }
+        END {
+            if (!n) { print "-"; exit }
+            for (c = 0; c < nc; c++) {
+                for (i = 1; i <= n; i++) a[i] = v[c, i]
+                for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
+                m = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+                out = out (c ? "/" : "") sprintf("%.0f", m)
+            }
+            print out }' "$CPU_TICKS"
+}
+
 report_row() {
     local job=$1 ki km oi om oo spread ratio
     read -r ki spread <<<"$(stats "$job" kernel 4)"
@@ -359,9 +398,9 @@ report_row() {
     read -r oi oo <<<"$(stats "$job" ours 4)"
     read -r om _ <<<"$(stats "$job" ours 5)"
     ratio=$(awk -v a="$oi" -v b="$ki" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2fx", a / b }')
-    printf '%-26s %10s %8s %10s %8s %8s %10s %s\n' "$(job_desc "$job")" \
+    printf '%-26s %10s %8s %10s %8s %8s %10s %-11s %s\n' "$(job_desc "$job")" \
         "$(fmt_int "$ki")" "$(fmt_mb "$km")" "$(fmt_int "$oi")" "$(fmt_mb "$om")" "$ratio" \
-        "${spread}%/${oo}%" "${PER_IO[$job]:--}"
+        "${spread}%/${oo}%" "$(cpu_busy "$job" kernel) $(cpu_busy "$job" ours)" "${PER_IO[$job]:--}"
     # Kept in timings.txt for scripts, not shown in the table.
     {
         [[ $ratio == - ]] || timing "bench_${job}_ratio" "${ratio%x}"
@@ -382,13 +421,15 @@ report() {
     echo "    $ROUNDS alternating rounds of ${SECS} s (+${RAMP} s ramp) per job, medians;" \
         "$([[ $OURS == kernel2 ]] && echo "nothing paused" || echo "ours SIGSTOPped outside its rounds")"
     echo
-    printf '%-26s %10s %8s %10s %8s %8s %10s %s\n' job "kernel IOPS" "MB/s" "ours IOPS" "MB/s" \
-        ours/krn "spread k/o" "ours per I/O: WR/SGE/CQE post/total us"
+    printf '%-26s %10s %8s %10s %8s %8s %10s %-11s %s\n' job "kernel IOPS" "MB/s" "ours IOPS" "MB/s" \
+        ours/krn "spread k/o" "busy% k o" "ours per I/O: WR/SGE/CQE post/total us"
     for job in "${JOBS[@]}"; do report_row "$job"; done
     echo
     echo "start-up to listening: ours ${START_S[ours]} s, kernel nvmet (configfs) ${START_S[kernel]} s"
     for line in "${INFO[@]}"; do echo "$line"; done
-    echo "spread = (max - min) / median of the rounds; per-round numbers and fio JSON: the run's results/bench/"
+    echo "spread = (max - min) / median of the rounds; busy% = each vCPU's busy time during the"
+    echo "rounds (median, vCPU0/vCPU1, kernel side then ours; host, fio and target together);"
+    echo "per-round numbers and fio JSON: the run's results/bench/"
     ((FAILED_ROUNDS == 0)) || echo "WARNING: $FAILED_ROUNDS round(s) failed (fio output under $OUT)"
 }
 
@@ -425,7 +466,8 @@ main() {
     [[ $OURS == kernel2 ]] && timed prefill_ours prefill ours
     measure_ours_idle
     ours_pause
-    [[ $OURS == kernel2 ]] || write_hooks
+    : >"$CPU_TICKS"
+    write_hooks
     for job in "${JOBS[@]}"; do run_job "$job"; done
     ours_resume
     report | tee "$OUT/report.txt"
