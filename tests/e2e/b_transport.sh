@@ -45,7 +45,7 @@ O_PORT=4421
 KF_PORT=4422 # a second nvmet port: an enabled port's address cannot change
 FILE_DIR= # on the scratch disk (main)
 OUT=$E2E_RESULTS/bench
-RESULTS=$OUT/rounds.txt # job side round iops MBps
+RESULTS=$OUT/rounds.txt # job side round iops MiB/s mean-latency-us
 CPU_TICKS=$OUT/cpu-ticks.txt # ROUND start|end busy0 total0 busy1 total1 ...
 OURS_CONFIG=/tmp/e2e-bench-nvmf_tgt.json
 FAILED_ROUNDS=0
@@ -324,11 +324,12 @@ job_file() { # JOB
     done
 }
 
-# round_value JSON NAME DIR: "IOPS MB/s" of one fio job, or "fail" (a failed exec_prerun
+# round_value JSON NAME DIR: "IOPS MiB/s latency" of one fio job (mean completion latency,
+# submission to completion, in us), or "fail" (a failed exec_prerun
 # hook leaves error 0 but no I/O).
 round_value() {
     jq -r --arg n "$2" --arg d "$3" '[.jobs[] | select(.jobname == $n)][0]
-        | if . == null or .error != 0 or .[$d].io_bytes == 0 then "fail" else "\(.[$d].iops) \(.[$d].bw_bytes / 1000000)" end' \
+        | if . == null or .error != 0 or .[$d].io_bytes == 0 then "fail" else "\(.[$d].iops) \(.[$d].bw_bytes / 1048576) \(.[$d].lat_ns.mean / 1000)" end' \
         "$1" 2>/dev/null || echo fail
 }
 
@@ -350,7 +351,7 @@ run_job() {
                 continue
             fi
             echo "$job $side $r $val" >>"$RESULTS"
-            log "$(job_desc "$job") round $r/$ROUNDS $side: $(awk '{ printf "%.0f IOPS, %.1f MB/s", $1, $2 }' <<<"$val")"
+            log "$(job_desc "$job") round $r/$ROUNDS $side: $(awk '{ printf "%.0f IOPS, %.1f MiB/s, %.0f us", $1, $2, $3 }' <<<"$val")"
         done
     done
     if [[ $OURS != kernel2 ]]; then
@@ -392,14 +393,17 @@ cpu_busy() {
 }
 
 report_row() {
-    local job=$1 ki km oi om oo spread ratio
+    local job=$1 ki km kl oi om ol oo spread ratio
     read -r ki spread <<<"$(stats "$job" kernel 4)"
     read -r km _ <<<"$(stats "$job" kernel 5)"
+    read -r kl _ <<<"$(stats "$job" kernel 6)"
     read -r oi oo <<<"$(stats "$job" ours 4)"
     read -r om _ <<<"$(stats "$job" ours 5)"
+    read -r ol _ <<<"$(stats "$job" ours 6)"
     ratio=$(awk -v a="$oi" -v b="$ki" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2fx", a / b }')
-    printf '%-26s %10s %8s %10s %8s %8s %10s %-11s %s\n' "$(job_desc "$job")" \
-        "$(fmt_int "$ki")" "$(fmt_mb "$km")" "$(fmt_int "$oi")" "$(fmt_mb "$om")" "$ratio" \
+    printf '%-26s %8s %7s %6s %8s %7s %6s %8s %9s %-11s %s\n' "$(job_desc "$job")" \
+        "$(fmt_int "$ki")" "$(fmt_mb "$km")" "$(fmt_int "$kl")" \
+        "$(fmt_int "$oi")" "$(fmt_mb "$om")" "$(fmt_int "$ol")" "$ratio" \
         "${spread}%/${oo}%" "$(cpu_busy "$job" kernel) $(cpu_busy "$job" ours)" "${PER_IO[$job]:--}"
     # Kept in timings.txt for scripts, not shown in the table.
     {
@@ -421,13 +425,16 @@ report() {
     echo "    $ROUNDS alternating rounds of ${SECS} s (+${RAMP} s ramp) per job, medians;" \
         "$([[ $OURS == kernel2 ]] && echo "nothing paused" || echo "ours SIGSTOPped outside its rounds")"
     echo
-    printf '%-26s %10s %8s %10s %8s %8s %10s %-11s %s\n' job "kernel IOPS" "MB/s" "ours IOPS" "MB/s" \
-        ours/krn "spread k/o" "busy% k o" "ours per I/O: WR/SGE/CQE post/total us"
+    printf '%-26s %8s %7s %6s %8s %7s %6s %8s %9s %-11s %s\n' "" "kernel" "" "" "ours" "" "" \
+        "" "" "" "ours per I/O:"
+    printf '%-26s %8s %7s %6s %8s %7s %6s %8s %9s %-11s %s\n' job IOPS MiB/s lat_us IOPS MiB/s \
+        lat_us ours/krn "spread" "busy% k o" "WR/SGE/CQE post/total us"
     for job in "${JOBS[@]}"; do report_row "$job"; done
     echo
     echo "start-up to listening: ours ${START_S[ours]} s, kernel nvmet (configfs) ${START_S[kernel]} s"
     for line in "${INFO[@]}"; do echo "$line"; done
-    echo "spread = (max - min) / median of the rounds; busy% = each vCPU's busy time during the"
+    echo "lat_us = mean completion latency (fio); ours/krn = ratio of the IOPS medians"
+    echo "spread = (max - min) / median of the rounds, kernel/ours; busy% = each vCPU's busy time during the"
     echo "rounds (median, vCPU0/vCPU1, kernel side then ours; host, fio and target together);"
     echo "per-round numbers and fio JSON: the run's results/bench/"
     ((FAILED_ROUNDS == 0)) || echo "WARNING: $FAILED_ROUNDS round(s) failed (fio output under $OUT)"
