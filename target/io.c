@@ -288,7 +288,6 @@ bool nvmf_req_zcopy_start(struct nvmf_req *req)
 	return true;
 }
 
-
 void nvmf_req_zcopy_end(struct nvmf_req *req)
 {
 	struct bdev *b = req->core_zcopy;

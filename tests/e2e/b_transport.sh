@@ -361,35 +361,39 @@ run_job() {
 }
 
 # ---- report ----------------------------------------------------------------------------------
-# stats JOB SIDE COLUMN: "median spread%" of a column over the rounds (spread: max-min over
-# median); "- -" when there is no value.
-stats() {
-    awk -v j="$1" -v s="$2" -v c="$3" '$1 == j && $2 == s { print $c }' "$RESULTS" | sort -g |
-        awk '{ v[NR] = $1 } END {
+# median_spread: "median spread%" of the numbers on stdin (spread: max-min over median);
+# "- -" when there are none.
+median_spread() {
+    sort -g | awk '{ v[NR] = $1 } END {
             if (NR == 0) { print "- -"; exit }
             m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
             printf "%s %.0f\n", m, (m > 0 ? 100 * (v[NR] - v[1]) / m : 0) }'
 }
+# stats JOB SIDE COLUMN: median_spread of a column of $RESULTS over the rounds.
+stats() {
+    awk -v j="$1" -v s="$2" -v c="$3" '$1 == j && $2 == s { print $c }' "$RESULTS" | median_spread
+}
 
 # cpu_busy JOB SIDE: median over the rounds of each vCPU's busy %, "a/b" (or "-").
 cpu_busy() {
-    awk -v p="$1-$2-" '
-        index($1, p) == 1 && $2 == "start" { for (i = 3; i <= NF; i++) s[$1, i] = $i }
-        index($1, p) == 1 && $2 == "end" && (($1, 3) in s) {
-            n++; nc = (NF - 2) / 2
-            for (c = 0; c < nc; c++) {
-                b = $(3 + 2 * c) - s[$1, 3 + 2 * c]; t = $(4 + 2 * c) - s[$1, 4 + 2 * c]
-                v[c, n] = t > 0 ? 100 * b / t : 0
-            } }
-        END {
-            if (!n) { print "-"; exit }
-            for (c = 0; c < nc; c++) {
-                for (i = 1; i <= n; i++) a[i] = v[c, i]
-                for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
-                m = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-                out = out (c ? "/" : "") sprintf("%.0f", m)
+    local rounds ncpu c m out=""
+    # One line per round: each vCPU's busy % between its start and end ticks.
+    rounds=$(awk -v p="$1-$2-" 'index($1, p) != 1 { next }
+        $2 == "start" { for (i = 3; i <= NF; i++) s[$1, i] = $i; next }
+        $2 == "end" && (($1, 3) in s) {
+            line = ""
+            for (i = 3; i < NF; i += 2) {
+                t = $(i + 1) - s[$1, i + 1]
+                line = line sprintf(" %.3f", t > 0 ? 100 * ($i - s[$1, i]) / t : 0)
             }
-            print out }' "$CPU_TICKS"
+            print line }' "$CPU_TICKS")
+    [[ -n $rounds ]] || { echo -; return; }
+    ncpu=$(awk 'NR == 1 { print NF }' <<<"$rounds")
+    for ((c = 1; c <= ncpu; c++)); do
+        read -r m _ <<<"$(awk -v c="$c" '{ print $c }' <<<"$rounds" | median_spread)"
+        out+="${out:+/}$(printf '%.0f' "$m")"
+    done
+    echo "$out"
 }
 
 report_row() {
